@@ -1,0 +1,114 @@
+//! Buildah's cache-mount semantics (current and 1.28): key derivation and lock decisions.
+
+use sha2::{Digest, Sha256};
+
+use super::path::{clean, join};
+use super::{
+    BuildahVersion, CacheEnv, Decision, EngineError, Location, Profile, Quirk, RejectReason,
+    Request,
+};
+use crate::mount::{MountSpec, Sharing};
+use crate::store::table::{Holder, KeyState};
+
+/// `GetTempDir`: `$TMPDIR` if set, else containers.conf `image_copy_tmp_dir`, else `/var/tmp`;
+/// then `buildah-cache-<uid>` (current) or `buildah-cache` (1.28) below it.
+pub(super) fn cache_parent(v: BuildahVersion, env: &CacheEnv) -> String {
+    let tmp = env
+        .tmpdir
+        .clone()
+        .or_else(|| env.image_copy_tmp_dir.clone().filter(|d| !d.is_empty()))
+        .unwrap_or_else(|| "/var/tmp".to_string());
+    match v {
+        BuildahVersion::Current => join(&tmp, &format!("buildah-cache-{}", env.host_uid)),
+        BuildahVersion::V1_28 => join(&tmp, "buildah-cache"),
+    }
+}
+
+pub(super) fn locate(
+    p: &Profile,
+    v: BuildahVersion,
+    spec: &MountSpec,
+    workdir: &str,
+    env: &CacheEnv,
+) -> Result<Location, EngineError> {
+    let parent = cache_parent(v, env);
+    let target = if spec.target.starts_with('/') {
+        clean(&spec.target)
+    } else if v == BuildahVersion::V1_28 {
+        // Seen with the real 1.28.2: no WORKDIR resolution for cache targets.
+        return Err(EngineError {
+            problem: format!(
+                "invalid container path {:?}, must be an absolute path",
+                spec.target
+            ),
+        });
+    } else {
+        join(if workdir.is_empty() { "/" } else { workdir }, &spec.target)
+    };
+    let id = spec.id.clone().unwrap_or_else(|| target.clone());
+    // The dir's name below the parent: the id itself (1.28) or 16 hex of sha256(id:uid:gid).
+    let dir_id = if p.has(Quirk::UnhashedId) {
+        clean(&id)
+    } else {
+        let key = format!("{}:{}:{}", id, spec.uid.unwrap_or(0), spec.gid.unwrap_or(0));
+        Sha256::digest(key.as_bytes())[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let dir = join(&parent, &dir_id);
+    let lock_file = if p.has(Quirk::LockFileInCache) {
+        join(&dir, "buildah-cache-lockfile")
+    } else {
+        join(
+            &parent,
+            &format!("buildah-cache-lockfiles/{dir_id}/buildah-cache-lockfile"),
+        )
+    };
+    Ok(Location {
+        contained: super::path::is_within(&dir, &parent),
+        parent,
+        dir,
+        lock_file: (spec.sharing == Sharing::Locked).then_some(lock_file),
+        id,
+    })
+}
+
+/// Holders of the key's current lock file (older generations exclude nobody).
+pub(super) fn lock_holders(state: &KeyState) -> impl Iterator<Item = Holder> + '_ {
+    state
+        .holds()
+        .filter(move |(_, h)| h.sharing == Sharing::Locked && h.lock_gen == state.lock_gen)
+        .map(|(_, h)| h.holder)
+}
+
+pub(super) fn decide(p: &Profile, state: &KeyState, req: &Request) -> Decision {
+    let existing = if state.instances.is_empty() {
+        Decision::NewInstance
+    } else {
+        Decision::Grant(0)
+    };
+    match req.sharing {
+        // No coordination: one directory, everyone mounts it.
+        Sharing::Shared => existing,
+        Sharing::Private => {
+            if p.has(Quirk::PrivateRejected) {
+                Decision::Reject(RejectReason::UnsupportedSharing(Sharing::Private))
+            } else {
+                super::buildkit::private(state, req)
+            }
+        }
+        Sharing::Locked => {
+            let mut holders = lock_holders(state);
+            let mine = state.held_by(req.holder).is_some();
+            if mine && !p.has(Quirk::NonReentrantLock) {
+                return existing;
+            }
+            if holders.next().is_some() {
+                Decision::Wait
+            } else {
+                existing
+            }
+        }
+    }
+}

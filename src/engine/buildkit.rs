@@ -1,0 +1,67 @@
+//! BuildKit's cache-mount semantics: keys in the daemon, several instances per key.
+
+use super::{CacheEnv, Decision, Location, Profile, Quirk, Request};
+use crate::mount::{MountSpec, Sharing};
+use crate::store::table::KeyState;
+
+/// The key: `[ns/]id`, with id defaulting to `path.Clean(target)`; from/uid/gid/mode add a base
+/// ref, so each distinct combination is its own cache (§2). `source` is not part of the key.
+pub(super) fn locate(spec: &MountSpec, env: &CacheEnv) -> Location {
+    let id = spec
+        .id
+        .clone()
+        .unwrap_or_else(|| super::path::clean(&spec.target));
+    let mut key = match &env.buildkit_namespace {
+        Some(ns) if !ns.is_empty() => format!("{ns}/{id}"),
+        _ => id.clone(),
+    };
+    if spec.from.is_some() || spec.uid.is_some() || spec.gid.is_some() || spec.mode.is_some() {
+        let from = spec.from.as_deref().unwrap_or("scratch");
+        let mode = spec.mode.unwrap_or(0o755);
+        let (uid, gid) = (spec.uid.unwrap_or(0), spec.gid.unwrap_or(0));
+        key = format!("base(from={from},uid={uid},gid={gid},mode=0{mode:o})-{key}");
+    }
+    Location {
+        parent: "buildkit-daemon".to_string(),
+        dir: key,
+        lock_file: None,
+        id,
+        contained: true,
+    }
+}
+
+fn first_free(state: &KeyState) -> Option<usize> {
+    state.instances.iter().position(|i| i.is_free())
+}
+
+/// Private: the first instance nobody holds, else a new one.
+pub(super) fn private(state: &KeyState, _req: &Request) -> Decision {
+    first_free(state).map_or(Decision::NewInstance, Decision::Grant)
+}
+
+pub(super) fn decide(p: &Profile, state: &KeyState, req: &Request) -> Decision {
+    // The same key twice in one RUN gets the same instance in every mode.
+    if let Some(i) = state.held_by(req.holder) {
+        return Decision::Grant(i);
+    }
+    match req.sharing {
+        Sharing::Shared => {
+            let shared = state.instances.iter().position(|i| {
+                !i.holds.is_empty() && i.holds.iter().all(|h| h.sharing == Sharing::Shared)
+            });
+            if let Some(i) = shared.or_else(|| first_free(state)) {
+                Decision::Grant(i)
+            } else if p.has(Quirk::SharedBypassesHolders) || state.instances.is_empty() {
+                Decision::NewInstance
+            } else {
+                Decision::Wait
+            }
+        }
+        Sharing::Private => private(state, req),
+        Sharing::Locked => match first_free(state) {
+            Some(i) => Decision::Grant(i),
+            None if state.instances.is_empty() => Decision::NewInstance,
+            None => Decision::Wait,
+        },
+    }
+}

@@ -1,0 +1,383 @@
+//! Cache-mount semantics, decided in one place: where a mount's cache lives, and what a concurrent
+//! request for it gets. Pure functions over [`crate::store::table`]; every driver calls these.
+//!
+//! Each engine behaviour that is a hazard is a named [`Quirk`] that can be switched off, so the
+//! explorer can both find the hazard and verify the fix. References are to
+//! `../shared/design/semantics.md` (§ numbers) and to the real-binary findings in the README.
+
+mod buildah;
+mod buildkit;
+pub mod path;
+
+use std::fmt;
+
+use crate::mount::{Dialect, MountSpec, Sharing};
+use crate::store::table::{Holder, KeyState};
+
+/// The Buildah release whose behaviour is modelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BuildahVersion {
+    /// 1.28 (Debian 12): `<tmp>/buildah-cache/<id>`, lock file inside the cache dir.
+    V1_28,
+    /// Current: `<tmp>/buildah-cache-<uid>/<hash>`, lock files beside the caches.
+    Current,
+}
+
+/// A container build engine with its own cache-mount semantics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Engine {
+    /// moby/buildkit: caches live in the daemon, several instances per key.
+    BuildKit,
+    /// containers/buildah (and podman build): caches under `$TMPDIR` of the building process.
+    Buildah(BuildahVersion),
+}
+
+impl Engine {
+    /// Every modelled engine profile.
+    pub const ALL: [Engine; 3] = [
+        Engine::BuildKit,
+        Engine::Buildah(BuildahVersion::Current),
+        Engine::Buildah(BuildahVersion::V1_28),
+    ];
+
+    /// The option grammar this engine parses `--mount=` with.
+    pub fn dialect(self) -> Dialect {
+        match self {
+            Engine::BuildKit => Dialect::BuildKit,
+            Engine::Buildah(BuildahVersion::Current) => Dialect::Buildah,
+            Engine::Buildah(BuildahVersion::V1_28) => Dialect::Buildah128,
+        }
+    }
+
+    /// The quirks this engine has out of the box.
+    pub fn default_quirks(self) -> Quirks {
+        use Quirk::*;
+        match self {
+            Engine::BuildKit => Quirks::of(&[SharedBypassesHolders]),
+            Engine::Buildah(v) => {
+                let mut q = Quirks::of(&[
+                    NonReentrantLock,
+                    FlagOrderLocking,
+                    PruneWithoutLock,
+                    UnlockSkippedOnUnmountError,
+                    PrivateRejected,
+                ]);
+                if v == BuildahVersion::V1_28 {
+                    q = q.with(LockFileInCache).with(UnhashedId);
+                }
+                q
+            }
+        }
+    }
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Engine::BuildKit => "buildkit",
+            Engine::Buildah(BuildahVersion::Current) => "buildah",
+            Engine::Buildah(BuildahVersion::V1_28) => "buildah@1.28",
+        })
+    }
+}
+
+impl std::str::FromStr for Engine {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "buildkit" => Ok(Engine::BuildKit),
+            "buildah" | "buildah@current" => Ok(Engine::Buildah(BuildahVersion::Current)),
+            "buildah@1.28" => Ok(Engine::Buildah(BuildahVersion::V1_28)),
+            _ => Err(format!(
+                "unknown engine {s:?} (want buildkit, buildah, buildah@current or buildah@1.28)"
+            )),
+        }
+    }
+}
+
+/// A named engine hazard, modelled so that it can be found and switched off (the fix).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Quirk {
+    /// Buildah: the in-process lock is not re-entrant, so the same locked key twice in one RUN
+    /// waits on itself (§3 "The in-process mutex is not re-entrant"). Fix: the RUN reuses its lock.
+    NonReentrantLock,
+    /// Buildah: locks are taken in `--mount` flag order, so two RUNs naming two locked caches in
+    /// opposite orders can deadlock (§3 "Locks are taken in the order of the --mount flags").
+    /// Fix: take them sorted by lock path.
+    FlagOrderLocking,
+    /// Buildah: `buildah prune` removes the cache parent, lock files included, without taking any
+    /// lock (§3 "prune"). Fix: prune waits until no locked holder remains.
+    PruneWithoutLock,
+    /// Buildah: `cleanupRunMounts` returns early on an unmount error before it unlocks, so the lock
+    /// stays held for the life of the process (§3). Fix: unlock regardless.
+    UnlockSkippedOnUnmountError,
+    /// Buildah 1.28: the lock file is `<cache dir>/buildah-cache-lockfile`, so a RUN that wipes the
+    /// cache removes it and the next locker locks a fresh file (§2, buildah#4342). Fix: lock files
+    /// outside the cache dir (buildah PR #4349).
+    LockFileInCache,
+    /// BuildKit: a `shared` request while a locked or private holder has the instance gets a new
+    /// empty instance instead of waiting (§3 "mixing"). Fix: the shared request waits.
+    SharedBypassesHolders,
+    /// Buildah: `sharing=private` is rejected (§1, podman#27188). Fix: BuildKit's private semantics.
+    PrivateRejected,
+    /// Buildah 1.28: the id is used as a path, so `id=../x` leaves the cache parent (§2,
+    /// CVE-2024-9675; the real Debian 1.28.2 writes outside the parent). Fix: hash the id.
+    UnhashedId,
+}
+
+impl Quirk {
+    /// Every quirk, in declaration order.
+    pub const ALL: [Quirk; 8] = [
+        Quirk::NonReentrantLock,
+        Quirk::FlagOrderLocking,
+        Quirk::PruneWithoutLock,
+        Quirk::UnlockSkippedOnUnmountError,
+        Quirk::LockFileInCache,
+        Quirk::SharedBypassesHolders,
+        Quirk::PrivateRejected,
+        Quirk::UnhashedId,
+    ];
+
+    /// The kebab-case name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Quirk::NonReentrantLock => "non-reentrant-lock",
+            Quirk::FlagOrderLocking => "flag-order-locking",
+            Quirk::PruneWithoutLock => "prune-without-lock",
+            Quirk::UnlockSkippedOnUnmountError => "unlock-skipped-on-unmount-error",
+            Quirk::LockFileInCache => "lock-file-in-cache",
+            Quirk::SharedBypassesHolders => "shared-bypasses-holders",
+            Quirk::PrivateRejected => "private-rejected",
+            Quirk::UnhashedId => "unhashed-id",
+        }
+    }
+}
+
+impl std::str::FromStr for Quirk {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Quirk::ALL
+            .into_iter()
+            .find(|q| q.name() == s)
+            .ok_or_else(|| format!("unknown quirk {s:?}"))
+    }
+}
+
+/// A set of quirks (a bit set).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Quirks(u16);
+
+impl Quirks {
+    /// The set of the given quirks.
+    pub fn of(qs: &[Quirk]) -> Quirks {
+        qs.iter().fold(Quirks(0), |s, q| s.with(*q))
+    }
+    /// This set plus `q`.
+    pub fn with(self, q: Quirk) -> Quirks {
+        Quirks(self.0 | 1 << q as u8)
+    }
+    /// This set less `q` (the fix for `q` switched on).
+    pub fn without(self, q: Quirk) -> Quirks {
+        Quirks(self.0 & !(1 << q as u8))
+    }
+    /// Whether `q` is in the set.
+    pub fn has(self, q: Quirk) -> bool {
+        self.0 & (1 << q as u8) != 0
+    }
+    /// The quirks in the set.
+    pub fn iter(self) -> impl Iterator<Item = Quirk> {
+        Quirk::ALL.into_iter().filter(move |q| self.has(*q))
+    }
+}
+
+/// The environment that decides where caches live: that of the process that runs the build.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct CacheEnv {
+    /// `$TMPDIR` of the building process (`Some("")` counts as set, as Go's `LookupEnv` does).
+    pub tmpdir: Option<String>,
+    /// `image_copy_tmp_dir` from containers.conf.
+    pub image_copy_tmp_dir: Option<String>,
+    /// The host uid of the building process (current Buildah suffixes the parent with it).
+    pub host_uid: u32,
+    /// BuildKit's `BUILDKIT_CACHE_MOUNT_NS` build-arg.
+    pub buildkit_namespace: Option<String>,
+}
+
+/// Where a mount's cache lives, as the engine derives it (§2).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Location {
+    /// The cache parent directory (Buildah), or `buildkit-daemon` (BuildKit).
+    pub parent: String,
+    /// The cache directory (Buildah), or the cache key within the daemon (BuildKit).
+    pub dir: String,
+    /// The lock file's path, for `sharing=locked` on Buildah.
+    pub lock_file: Option<String>,
+    /// The id the key was derived from (after defaults).
+    pub id: String,
+    /// Whether the cache dir lies inside the cache parent (false is a path-containment breach;
+    /// always true for BuildKit, whose keys are not paths).
+    pub contained: bool,
+}
+
+/// A mount the engine refuses, with the engine's own wording.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineError {
+    /// What the engine says.
+    pub problem: String,
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problem)
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+/// A request by one RUN for one cache key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// The RUN asking.
+    pub holder: Holder,
+    /// The mode asked for.
+    pub sharing: Sharing,
+}
+
+/// What a request gets (§3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Mount this existing instance.
+    Grant(usize),
+    /// Create a new, empty instance and mount it.
+    NewInstance,
+    /// Block until the key's holders change.
+    Wait,
+    /// The engine refuses the request.
+    Reject(RejectReason),
+}
+
+/// Why a request is refused at decision time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RejectReason {
+    /// The engine does not support this sharing mode.
+    UnsupportedSharing(Sharing),
+}
+
+/// An engine with the quirks in force: the unit every driver asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Profile {
+    /// The engine.
+    pub engine: Engine,
+    /// The hazards in force (the engine's defaults unless switched).
+    pub quirks: Quirks,
+}
+
+impl Profile {
+    /// The engine with its default quirks.
+    pub fn new(engine: Engine) -> Profile {
+        Profile {
+            engine,
+            quirks: engine.default_quirks(),
+        }
+    }
+
+    /// This profile with `q` switched off (its fix applied).
+    pub fn fixed(mut self, q: Quirk) -> Profile {
+        self.quirks = self.quirks.without(q);
+        self
+    }
+
+    /// Whether `q` is in force.
+    pub fn has(&self, q: Quirk) -> bool {
+        self.quirks.has(q)
+    }
+
+    /// Parses a `--mount=` option string in this engine's dialect.
+    pub fn parse_mount(&self, opts: &str) -> Result<MountSpec, crate::mount::MountError> {
+        crate::mount::parse(opts, self.engine.dialect())
+    }
+
+    /// The cache parent for a build running with `env` (§2).
+    pub fn cache_parent(&self, env: &CacheEnv) -> String {
+        match self.engine {
+            Engine::BuildKit => "buildkit-daemon".to_string(),
+            Engine::Buildah(v) => buildah::cache_parent(v, env),
+        }
+    }
+
+    /// Where `spec` (a cache mount in a RUN whose WORKDIR is `workdir`) lives for a build in `env`.
+    pub fn locate(
+        &self,
+        spec: &MountSpec,
+        workdir: &str,
+        env: &CacheEnv,
+    ) -> Result<Location, EngineError> {
+        match self.engine {
+            Engine::BuildKit => Ok(buildkit::locate(spec, env)),
+            Engine::Buildah(v) => buildah::locate(self, v, spec, workdir, env),
+        }
+    }
+
+    /// What `req` gets, given the key's current holders (§3).
+    pub fn decide(&self, state: &KeyState, req: &Request) -> Decision {
+        match self.engine {
+            Engine::BuildKit => buildkit::decide(self, state, req),
+            Engine::Buildah(_) => buildah::decide(self, state, req),
+        }
+    }
+
+    /// The holders a waiting request for this key waits for (for wait-for graphs and deadlock reports).
+    pub fn blockers(&self, state: &KeyState) -> Vec<Holder> {
+        match self.engine {
+            Engine::BuildKit => state.holds().map(|(_, h)| h.holder).collect(),
+            Engine::Buildah(_) => buildah::lock_holders(state).collect(),
+        }
+    }
+
+    /// The order in which a RUN takes its locked mounts, given their lock paths in flag order.
+    pub fn lock_order(&self, lock_paths: &[&str]) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..lock_paths.len()).collect();
+        if !self.has(Quirk::FlagOrderLocking) {
+            order.sort_by_key(|&i| lock_paths[i]);
+        }
+        order
+    }
+
+    /// Whether a RUN whose unmount failed still releases its locks.
+    pub fn unlocks_after_unmount_error(&self) -> bool {
+        !(matches!(self.engine, Engine::Buildah(_)) && self.has(Quirk::UnlockSkippedOnUnmountError))
+    }
+
+    /// Whether removing the cache dir's contents also removes its lock file.
+    pub fn wipe_removes_lock(&self) -> bool {
+        matches!(self.engine, Engine::Buildah(_)) && self.has(Quirk::LockFileInCache)
+    }
+
+    /// What a prune (`buildah prune`, BuildKit's cache-mount prune) does to one key.
+    pub fn prune_effect(&self, state: &KeyState) -> PruneEffect {
+        match self.engine {
+            // PruneCacheMounts runs under the cache-mount locker and skips records in use.
+            Engine::BuildKit => PruneEffect::FreeInstancesOnly,
+            Engine::Buildah(_) => {
+                if !self.has(Quirk::PruneWithoutLock) && buildah::lock_holders(state).next().is_some()
+                {
+                    PruneEffect::Wait
+                } else {
+                    PruneEffect::RemoveAll
+                }
+            }
+        }
+    }
+}
+
+/// What a prune does to one cache key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PruneEffect {
+    /// Remove every instance's contents and the lock file (a new lock generation).
+    RemoveAll,
+    /// Remove the contents of instances nobody holds; held ones survive.
+    FreeInstancesOnly,
+    /// The prune must wait for the key's locked holders (the fixed Buildah).
+    Wait,
+}
