@@ -49,8 +49,24 @@ impl fmt::Display for ContainerfileError {
 impl std::error::Error for ContainerfileError {}
 
 const KNOWN: &[&str] = &[
-    "FROM", "RUN", "ARG", "ENV", "WORKDIR", "COPY", "ADD", "CMD", "ENTRYPOINT", "LABEL", "USER",
-    "EXPOSE", "VOLUME", "SHELL", "HEALTHCHECK", "STOPSIGNAL", "ONBUILD", "MAINTAINER",
+    "FROM",
+    "RUN",
+    "ARG",
+    "ENV",
+    "WORKDIR",
+    "COPY",
+    "ADD",
+    "CMD",
+    "ENTRYPOINT",
+    "LABEL",
+    "USER",
+    "EXPOSE",
+    "VOLUME",
+    "SHELL",
+    "HEALTHCHECK",
+    "STOPSIGNAL",
+    "ONBUILD",
+    "MAINTAINER",
 ];
 
 /// Logical instructions: (first line number, text with continuations joined).
@@ -116,7 +132,10 @@ pub fn expand(s: &str, vars: &BTreeMap<String, String>) -> Result<String, String
                     Some((_, alt)) => out.push_str(if val.is_some() { alt } else { "" }),
                 }
             }
-            '$' if it.peek().is_some_and(|c| c.is_ascii_alphabetic() || *c == '_') => {
+            '$' if it
+                .peek()
+                .is_some_and(|c| c.is_ascii_alphabetic() || *c == '_') =>
+            {
                 let mut name = String::new();
                 while let Some(&ch) = it.peek() {
                     if ch.is_ascii_alphanumeric() || ch == '_' {
@@ -229,7 +248,13 @@ pub fn parse(
                         .get(&k)
                         .cloned()
                         .or(default)
-                        .or_else(|| if stage.is_some() { global.get(&k).cloned() } else { None })
+                        .or_else(|| {
+                            if stage.is_some() {
+                                global.get(&k).cloned()
+                            } else {
+                                None
+                            }
+                        })
                         .unwrap_or_default();
                     let v = expand(&v, &vars).map_err(e)?;
                     if stage.is_some() {
@@ -253,7 +278,14 @@ pub fn parse(
                 let w = expand(rest, &vars).map_err(e)?;
                 workdir = crate::engine::path::join(&workdir, &w);
             }
-            "RUN" => runs.push(parse_run(rest, line, stage.unwrap_or(0), &workdir, &vars, dialect)?),
+            "RUN" => runs.push(parse_run(
+                rest,
+                line,
+                stage.unwrap_or(0),
+                &workdir,
+                &vars,
+                dialect,
+            )?),
             _ => {}
         }
     }
@@ -272,15 +304,17 @@ fn parse_run(
     let mut mounts = Vec::new();
     let mut rest = rest.trim_start();
     while let Some(flag_start) = rest.strip_prefix("--") {
-        let end = flag_start.find(char::is_whitespace).unwrap_or(flag_start.len());
+        let end = flag_start
+            .find(char::is_whitespace)
+            .unwrap_or(flag_start.len());
         let flag = &flag_start[..end];
         rest = flag_start[end..].trim_start();
         let (name, value) = flag.split_once('=').unwrap_or((flag, ""));
         match name {
             "mount" => {
                 let opts = expand(value, vars).map_err(e)?;
-                let spec = mount::parse(&opts, dialect)
-                    .map_err(|m| e(format!("--mount={value}: {m}")))?;
+                let spec =
+                    mount::parse(&opts, dialect).map_err(|m| e(format!("--mount={value}: {m}")))?;
                 mounts.push(spec);
             }
             "network" | "security" => {}

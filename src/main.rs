@@ -7,7 +7,11 @@ use mountfuzz::engine::{CacheEnv, Engine, Profile, Quirk};
 use mountfuzz::mount::MountType;
 
 #[derive(Parser)]
-#[command(name = "mountfuzz", version, about = "A concurrency fuzzer for build-cache mounts")]
+#[command(
+    name = "mountfuzz",
+    version,
+    about = "A concurrency fuzzer for build-cache mounts"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Option<Cmd>,

@@ -167,8 +167,22 @@ fn err(option: &str, value: Option<&str>, problem: impl Into<String>) -> MountEr
 }
 
 const BUILDAH_BARE: &[&str] = &[
-    "ro", "readonly", "rw", "readwrite", "z", "Z", "U", "nosuid", "nodev", "noexec", "shared",
-    "rshared", "private", "rprivate", "slave", "rslave",
+    "ro",
+    "readonly",
+    "rw",
+    "readwrite",
+    "z",
+    "Z",
+    "U",
+    "nosuid",
+    "nodev",
+    "noexec",
+    "shared",
+    "rshared",
+    "private",
+    "rprivate",
+    "slave",
+    "rslave",
 ];
 
 /// Parses the option string of one `--mount=` flag in the given dialect.
@@ -248,7 +262,11 @@ fn buildkit_field(
                 spec.readonly = false;
                 Ok(())
             }
-            _ => Err(err(raw_key, None, "unexpected key (a bare key must be ro or rw)")),
+            _ => Err(err(
+                raw_key,
+                None,
+                "unexpected key (a bare key must be ro or rw)",
+            )),
         };
     };
     let invalid = "invalid value";

@@ -30,7 +30,11 @@ fn reads_runs_with_mounts_and_substitution() {
     assert_eq!(r.line, 7);
     assert_eq!(r.workdir, "/w");
     assert_eq!(r.mounts.len(), 2);
-    assert_eq!(r.mounts[0].id.as_deref(), Some("lk-global"), "global ARG redeclared");
+    assert_eq!(
+        r.mounts[0].id.as_deref(),
+        Some("lk-global"),
+        "global ARG redeclared"
+    );
     assert_eq!(r.mounts[0].sharing, Sharing::Locked);
     assert_eq!(r.mounts[1].target, "rel");
     assert_eq!(
@@ -39,7 +43,11 @@ fn reads_runs_with_mounts_and_substitution() {
     );
     assert_eq!(
         runs[1].command,
-        Command::Exec(vec!["/bin/busybox".into(), "cat".into(), "/test/world".into()])
+        Command::Exec(vec![
+            "/bin/busybox".into(),
+            "cat".into(),
+            "/test/world".into()
+        ])
     );
     assert_eq!(runs[2].workdir, "/w/sub");
     assert_eq!(runs[2].mounts[0].target, "/deep/c");
@@ -71,10 +79,22 @@ fn fails(text: &str, line: usize, has: &str) {
 fn errors_carry_line_numbers() {
     fails("FROM scratch\nFROB x\n", 2, "unknown instruction");
     fails("RUN true\n", 1, "before the first FROM");
-    fails("FROM scratch\n\nRUN --mount=type=cache,target=/c,sharing=weird true\n", 3, "sharing=weird");
-    fails("FROM scratch\nRUN --mount=type=cache,target=/c\n", 2, "no command");
+    fails(
+        "FROM scratch\n\nRUN --mount=type=cache,target=/c,sharing=weird true\n",
+        3,
+        "sharing=weird",
+    );
+    fails(
+        "FROM scratch\nRUN --mount=type=cache,target=/c\n",
+        2,
+        "no command",
+    );
     fails("FROM scratch\nRUN --frob=1 true\n", 2, "unknown RUN flag");
-    fails("FROM scratch\nRUN --mount=type=cache,target=${X true\n", 2, "unterminated");
+    fails(
+        "FROM scratch\nRUN --mount=type=cache,target=${X true\n",
+        2,
+        "unterminated",
+    );
     fails("FROM scratch\nARG 9x=1\n", 2, "bad variable name");
     fails("FROM scratch\nENV K\n", 2, "needs a value");
     fails("FROM scratch\nWORKDIR\n", 2, "needs a path");

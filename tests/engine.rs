@@ -26,7 +26,10 @@ fn dir(engine: Engine, opts: &str, workdir: &str, env: &CacheEnv) -> String {
 #[test]
 fn buildah_current_hashes_id_uid_gid() {
     let e = env("/t");
-    assert_eq!(dir(CUR, "type=cache,target=/test", "/", &e), "/t/buildah-cache-0/78adcc621200b6ba");
+    assert_eq!(
+        dir(CUR, "type=cache,target=/test", "/", &e),
+        "/t/buildah-cache-0/78adcc621200b6ba"
+    );
     // Without id, a relative target is made absolute against WORKDIR first.
     assert_eq!(
         dir(CUR, "type=cache,target=test", "/", &e),
@@ -47,35 +50,60 @@ fn buildah_current_hashes_id_uid_gid() {
         dir(CUR, "type=cache,target=/test,mode=0700", "/", &e),
         "mode is not"
     );
-    let uid = CacheEnv { host_uid: 1000, ..e.clone() };
+    let uid = CacheEnv {
+        host_uid: 1000,
+        ..e.clone()
+    };
     assert!(dir(CUR, "type=cache,target=/test", "/", &uid).starts_with("/t/buildah-cache-1000/"));
     let p = Profile::new(CUR);
     let s = p.parse_mount("type=cache,target=/test,id=../../x").unwrap();
-    assert!(p.locate(&s, "/", &e).unwrap().contained, "hashed ids cannot escape");
+    assert!(
+        p.locate(&s, "/", &e).unwrap().contained,
+        "hashed ids cannot escape"
+    );
 }
 
 #[test]
 fn buildah_128_uses_the_id_as_a_path() {
     let e = env("/t");
-    assert_eq!(dir(OLD, "type=cache,target=/test", "/", &e), "/t/buildah-cache/test");
-    assert_eq!(dir(OLD, "type=cache,target=/test/../foo/", "/", &e), "/t/buildah-cache/foo");
-    assert_eq!(dir(OLD, "type=cache,target=/test,id=a/../b/./c", "/", &e), "/t/buildah-cache/b/c");
-    assert_eq!(dir(OLD, "type=cache,target=/test,id=/abs/x", "/", &e), "/t/buildah-cache/abs/x");
+    assert_eq!(
+        dir(OLD, "type=cache,target=/test", "/", &e),
+        "/t/buildah-cache/test"
+    );
+    assert_eq!(
+        dir(OLD, "type=cache,target=/test/../foo/", "/", &e),
+        "/t/buildah-cache/foo"
+    );
+    assert_eq!(
+        dir(OLD, "type=cache,target=/test,id=a/../b/./c", "/", &e),
+        "/t/buildah-cache/b/c"
+    );
+    assert_eq!(
+        dir(OLD, "type=cache,target=/test,id=/abs/x", "/", &e),
+        "/t/buildah-cache/abs/x"
+    );
     assert_eq!(
         dir(OLD, "type=cache,target=/test,uid=1000,gid=1000", "/", &e),
         "/t/buildah-cache/test",
         "uid/gid are not in the 1.28 key"
     );
-    assert_eq!(dir(OLD, "type=cache,target=/test,id=", "/", &e), "/t/buildah-cache/test");
+    assert_eq!(
+        dir(OLD, "type=cache,target=/test,id=", "/", &e),
+        "/t/buildah-cache/test"
+    );
     let p = Profile::new(OLD);
-    let s = p.parse_mount("type=cache,target=/test,id=../../escape").unwrap();
+    let s = p
+        .parse_mount("type=cache,target=/test,id=../../escape")
+        .unwrap();
     let l = p.locate(&s, "/", &env("/t/x")).unwrap();
     assert_eq!(l.dir, "/t/escape");
     assert!(!l.contained);
     let s = p.parse_mount("type=cache,target=test").unwrap();
     let err = p.locate(&s, "/w", &e).unwrap_err();
     assert!(err.problem.contains("must be an absolute path"), "{err}");
-    let s = p.parse_mount("type=cache,target=/test,sharing=locked").unwrap();
+    let s = p
+        .parse_mount("type=cache,target=/test,sharing=locked")
+        .unwrap();
     assert_eq!(
         p.locate(&s, "/", &e).unwrap().lock_file.as_deref(),
         Some("/t/buildah-cache/test/buildah-cache-lockfile")
@@ -93,9 +121,15 @@ fn cache_parent_precedence() {
         image_copy_tmp_dir: Some("/conf".into()),
         ..CacheEnv::default()
     };
-    assert_eq!(p.cache_parent(&CacheEnv::default()), "/var/tmp/buildah-cache-0");
+    assert_eq!(
+        p.cache_parent(&CacheEnv::default()),
+        "/var/tmp/buildah-cache-0"
+    );
     assert_eq!(p.cache_parent(&conf), "/conf/buildah-cache-0");
-    let both = CacheEnv { tmpdir: Some("/t".into()), ..conf };
+    let both = CacheEnv {
+        tmpdir: Some("/t".into()),
+        ..conf
+    };
     assert_eq!(p.cache_parent(&both), "/t/buildah-cache-0");
     assert_eq!(Profile::new(OLD).cache_parent(&both), "/t/buildah-cache");
 }
@@ -103,14 +137,34 @@ fn cache_parent_precedence() {
 #[test]
 fn buildkit_keys() {
     let e = CacheEnv::default();
-    assert_eq!(dir(Engine::BuildKit, "type=cache,target=/test/", "/", &e), "/test");
-    assert_eq!(dir(Engine::BuildKit, "type=cache,target=/x,id=k,source=s", "/", &e), "k");
-    let ns = CacheEnv { buildkit_namespace: Some("ns".into()), ..e.clone() };
-    assert_eq!(dir(Engine::BuildKit, "type=cache,target=/x,id=k", "/", &ns), "ns/k");
+    assert_eq!(
+        dir(Engine::BuildKit, "type=cache,target=/test/", "/", &e),
+        "/test"
+    );
+    assert_eq!(
+        dir(
+            Engine::BuildKit,
+            "type=cache,target=/x,id=k,source=s",
+            "/",
+            &e
+        ),
+        "k"
+    );
+    let ns = CacheEnv {
+        buildkit_namespace: Some("ns".into()),
+        ..e.clone()
+    };
+    assert_eq!(
+        dir(Engine::BuildKit, "type=cache,target=/x,id=k", "/", &ns),
+        "ns/k"
+    );
     let a = dir(Engine::BuildKit, "type=cache,target=/x,uid=1", "/", &e);
     let b = dir(Engine::BuildKit, "type=cache,target=/x,uid=2", "/", &e);
     let c = dir(Engine::BuildKit, "type=cache,target=/x,mode=0700", "/", &e);
-    assert!(a != b && b != c && a != "/x", "uid/gid/mode split the cache");
+    assert!(
+        a != b && b != c && a != "/x",
+        "uid/gid/mode split the cache"
+    );
     // The client's TMPDIR plays no part.
     assert_eq!(
         dir(Engine::BuildKit, "type=cache,target=/x", "/", &env("/a")),
@@ -125,7 +179,11 @@ fn h(owner: u32, run: u32) -> Holder {
 fn held(holds: &[(u32, Sharing)]) -> KeyState {
     let mut k = KeyState::default();
     for (i, (o, s)) in holds.iter().enumerate() {
-        let hold = Hold { holder: h(*o, 0), sharing: *s, lock_gen: 0 };
+        let hold = Hold {
+            holder: h(*o, 0),
+            sharing: *s,
+            lock_gen: 0,
+        };
         if i == 0 {
             k.create(hold);
         } else {
@@ -136,7 +194,10 @@ fn held(holds: &[(u32, Sharing)]) -> KeyState {
 }
 
 fn req(o: u32, s: Sharing) -> Request {
-    Request { holder: h(o, 0), sharing: s }
+    Request {
+        holder: h(o, 0),
+        sharing: s,
+    }
 }
 
 #[test]
@@ -153,8 +214,16 @@ fn buildkit_decisions() {
     assert_eq!(p.decide(&shared, &req(1, Locked)), Decision::Wait);
     let locked = held(&[(0, Locked)]);
     assert_eq!(p.decide(&locked, &req(1, Locked)), Decision::Wait);
-    assert_eq!(p.decide(&locked, &req(0, Locked)), Decision::Grant(0), "same RUN, same instance");
-    assert_eq!(p.decide(&locked, &req(1, Shared)), Decision::NewInstance, "quirk: shared bypasses");
+    assert_eq!(
+        p.decide(&locked, &req(0, Locked)),
+        Decision::Grant(0),
+        "same RUN, same instance"
+    );
+    assert_eq!(
+        p.decide(&locked, &req(1, Shared)),
+        Decision::NewInstance,
+        "quirk: shared bypasses"
+    );
     let fixed = p.fixed(Quirk::SharedBypassesHolders);
     assert_eq!(fixed.decide(&locked, &req(1, Shared)), Decision::Wait);
     let mut free = locked.clone();
@@ -170,25 +239,54 @@ fn buildah_decisions() {
     for engine in [CUR, OLD] {
         let p = Profile::new(engine);
         let locked = held(&[(0, Locked)]);
-        assert_eq!(p.decide(&locked, &req(1, Shared)), Decision::Grant(0), "shared: no coordination");
+        assert_eq!(
+            p.decide(&locked, &req(1, Shared)),
+            Decision::Grant(0),
+            "shared: no coordination"
+        );
         assert_eq!(p.decide(&locked, &req(1, Locked)), Decision::Wait);
-        assert_eq!(p.decide(&locked, &req(0, Locked)), Decision::Wait, "quirk: non-reentrant");
+        assert_eq!(
+            p.decide(&locked, &req(0, Locked)),
+            Decision::Wait,
+            "quirk: non-reentrant"
+        );
         let fixed = p.fixed(Quirk::NonReentrantLock);
         assert_eq!(fixed.decide(&locked, &req(0, Locked)), Decision::Grant(0));
         assert_eq!(
             p.decide(&locked, &req(1, Private)),
             Decision::Reject(RejectReason::UnsupportedSharing(Private))
         );
-        assert_eq!(p.fixed(Quirk::PrivateRejected).decide(&locked, &req(1, Private)), Decision::NewInstance);
+        assert_eq!(
+            p.fixed(Quirk::PrivateRejected)
+                .decide(&locked, &req(1, Private)),
+            Decision::NewInstance
+        );
         let mut stale = locked.clone();
         stale.lock_gen += 1; // the lock file was removed and re-created
-        assert_eq!(p.decide(&stale, &req(1, Locked)), Decision::Grant(0), "old lock excludes nobody");
-        assert_eq!(p.prune_effect(&locked), PruneEffect::RemoveAll, "quirk: prune takes no lock");
-        assert_eq!(p.fixed(Quirk::PruneWithoutLock).prune_effect(&locked), PruneEffect::Wait);
+        assert_eq!(
+            p.decide(&stale, &req(1, Locked)),
+            Decision::Grant(0),
+            "old lock excludes nobody"
+        );
+        assert_eq!(
+            p.prune_effect(&locked),
+            PruneEffect::RemoveAll,
+            "quirk: prune takes no lock"
+        );
+        assert_eq!(
+            p.fixed(Quirk::PruneWithoutLock).prune_effect(&locked),
+            PruneEffect::Wait
+        );
         assert!(!p.unlocks_after_unmount_error());
-        assert!(p.fixed(Quirk::UnlockSkippedOnUnmountError).unlocks_after_unmount_error());
+        assert!(
+            p.fixed(Quirk::UnlockSkippedOnUnmountError)
+                .unlocks_after_unmount_error()
+        );
         assert_eq!(p.lock_order(&["b", "a"]), vec![0, 1], "quirk: flag order");
-        assert_eq!(p.fixed(Quirk::FlagOrderLocking).lock_order(&["b", "a"]), vec![1, 0]);
+        assert_eq!(
+            p.fixed(Quirk::FlagOrderLocking).lock_order(&["b", "a"]),
+            vec![1, 0]
+        );
     }
     assert!(Profile::new(OLD).wipe_removes_lock());
     assert!(!Profile::new(CUR).wipe_removes_lock());

@@ -20,12 +20,27 @@ fn buildkit_errors() {
     rejects(B, "type=cache,target=/x,bogus=1", "bogus", "unexpected key");
     rejects(B, "type=weird,target=/x", "type", "unsupported mount type");
     rejects(B, "type=cache,target=/x,ro=maybe", "ro", "invalid value");
-    rejects(B, "type=cache,target=/x,sharing=weird", "sharing", "unsupported sharing");
+    rejects(
+        B,
+        "type=cache,target=/x,sharing=weird",
+        "sharing",
+        "unsupported sharing",
+    );
     rejects(B, "type=cache,target=/x,mode=89", "mode", "invalid value");
     rejects(B, "type=cache,target=/x,uid=abc", "uid", "invalid value");
     rejects(B, "type=cache,target=/x,gid=-1", "gid", "invalid value");
-    rejects(B, "type=bind,target=/x,sharing=locked", "type", "only valid for cache");
-    rejects(B, "type=tmpfs,target=/x,mode=0755", "type", "not valid for this mount type");
+    rejects(
+        B,
+        "type=bind,target=/x,sharing=locked",
+        "type",
+        "only valid for cache",
+    );
+    rejects(
+        B,
+        "type=tmpfs,target=/x,mode=0755",
+        "type",
+        "not valid for this mount type",
+    );
     rejects(B, "type=cache", "target", "required");
     rejects(B, "type=cache,target=/", "target", "invalid mount target");
     let e = parse("type=cache,target=/x,sharing=weird", B).unwrap_err();
@@ -59,25 +74,100 @@ fn buildkit_accepts_its_spellings() {
 #[test]
 fn buildah_errors() {
     for d in [Dialect::Buildah, Dialect::Buildah128] {
-        rejects(d, "type=cache,target=/x,bogus=1", "bogus", "invalid mount option");
-        rejects(d, "type=cache,target=/x,bogus", "bogus", "invalid mount option");
-        rejects(d, "type=cache,target=/x,TARGET=/y", "TARGET", "invalid mount option");
-        rejects(d, "type=cache,target=/x,id", "id", "must provide an argument");
+        rejects(
+            d,
+            "type=cache,target=/x,bogus=1",
+            "bogus",
+            "invalid mount option",
+        );
+        rejects(
+            d,
+            "type=cache,target=/x,bogus",
+            "bogus",
+            "invalid mount option",
+        );
+        rejects(
+            d,
+            "type=cache,target=/x,TARGET=/y",
+            "TARGET",
+            "invalid mount option",
+        );
+        rejects(
+            d,
+            "type=cache,target=/x,id",
+            "id",
+            "must provide an argument",
+        );
         rejects(d, "type=cache,target", "target", "must provide an argument");
-        rejects(d, "type=cache,id=x", "target", "must set volume destination");
-        rejects(d, "type=cache,target=/x,sharing=weird", "sharing", "unrecognized value");
-        rejects(d, "type=cache,target=/x,sharing=private", "sharing", "unrecognized value");
-        rejects(d, "type=cache,target=/x,sharing=", "sharing", "unrecognized value");
-        rejects(d, "type=cache,target=/x,mode=9", "mode", "unable to parse cache mode");
-        rejects(d, "type=cache,target=/x,uid=abc", "uid", "unable to parse cache uid");
-        rejects(d, "type=cache,target=/x,gid=x", "gid", "unable to parse cache gid");
+        rejects(
+            d,
+            "type=cache,id=x",
+            "target",
+            "must set volume destination",
+        );
+        rejects(
+            d,
+            "type=cache,target=/x,sharing=weird",
+            "sharing",
+            "unrecognized value",
+        );
+        rejects(
+            d,
+            "type=cache,target=/x,sharing=private",
+            "sharing",
+            "unrecognized value",
+        );
+        rejects(
+            d,
+            "type=cache,target=/x,sharing=",
+            "sharing",
+            "unrecognized value",
+        );
+        rejects(
+            d,
+            "type=cache,target=/x,mode=9",
+            "mode",
+            "unable to parse cache mode",
+        );
+        rejects(
+            d,
+            "type=cache,target=/x,uid=abc",
+            "uid",
+            "unable to parse cache uid",
+        );
+        rejects(
+            d,
+            "type=cache,target=/x,gid=x",
+            "gid",
+            "unable to parse cache gid",
+        );
         rejects(d, "type=nope,target=/x", "type", "invalid filesystem type");
     }
     use Dialect::{Buildah as Cur, Buildah128 as Old};
-    rejects(Cur, "type=cache,target=/x,ro=true", "ro", "does not take an argument");
-    rejects(Cur, "type=cache,target=/x,z=1", "z", "does not take an argument");
-    rejects(Cur, "type=cache,target=/x,id=", "id", "must provide an argument");
-    rejects(Cur, "type=cache,target=/x,sharing", "sharing", "must provide an argument");
+    rejects(
+        Cur,
+        "type=cache,target=/x,ro=true",
+        "ro",
+        "does not take an argument",
+    );
+    rejects(
+        Cur,
+        "type=cache,target=/x,z=1",
+        "z",
+        "does not take an argument",
+    );
+    rejects(
+        Cur,
+        "type=cache,target=/x,id=",
+        "id",
+        "must provide an argument",
+    );
+    rejects(
+        Cur,
+        "type=cache,target=/x,sharing",
+        "sharing",
+        "must provide an argument",
+    );
     rejects(Old, "type=cache,target=/x,sharing", "sharing", "crashes");
     rejects(Old, "type=cache,target=/x,rw", "rw", "only specify 1");
     rejects(Old, "type=cache,target=/x,rw=true", "rw", "only specify 1");
@@ -108,7 +198,9 @@ fn spec(d: Dialect) -> impl Strategy<Value = MountSpec> {
         Just(Vec::new()).boxed()
     } else {
         prop::sample::subsequence(
-            vec!["z", "Z", "U", "nosuid", "nodev", "noexec", "rshared", "private", "slave"],
+            vec![
+                "z", "Z", "U", "nosuid", "nodev", "noexec", "rshared", "private", "slave",
+            ],
             0..4,
         )
         .prop_map(|v| v.into_iter().map(String::from).collect())

@@ -100,7 +100,11 @@ pub(super) fn decide(p: &Profile, state: &KeyState, req: &Request) -> Decision {
         }
         Sharing::Locked => {
             let mut holders = lock_holders(state);
-            let mine = state.held_by(req.holder).is_some();
+            // A RUN that already holds this lock (any generation) re-uses it, unless the lock
+            // is not re-entrant: then it locks again, and waits on itself if the file is current.
+            let mine = state
+                .holds()
+                .any(|(_, h)| h.holder == req.holder && h.sharing == Sharing::Locked);
             if mine && !p.has(Quirk::NonReentrantLock) {
                 return existing;
             }

@@ -12,7 +12,7 @@ pub mod path;
 use std::fmt;
 
 use crate::mount::{Dialect, MountSpec, Sharing};
-use crate::store::table::{Holder, KeyState};
+use crate::store::table::{Hold, Holder, KeyState};
 
 /// The Buildah release whose behaviour is modelled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -319,11 +319,37 @@ impl Profile {
         }
     }
 
+    /// The directory of instance `inst` of a located cache: Buildah has one per key (the cache dir);
+    /// BuildKit keeps several per key inside the daemon (modelled below `/buildkit-daemon/`).
+    pub fn instance_dir(&self, loc: &Location, inst: usize) -> String {
+        match self.engine {
+            Engine::Buildah(_) => loc.dir.clone(),
+            Engine::BuildKit => {
+                let key: String = loc.dir.bytes().map(|b| format!("{b:02x}")).collect();
+                format!("/buildkit-daemon/{key}/{inst}")
+            }
+        }
+    }
+
     /// What `req` gets, given the key's current holders (§3).
     pub fn decide(&self, state: &KeyState, req: &Request) -> Decision {
         match self.engine {
             Engine::BuildKit => buildkit::decide(self, state, req),
             Engine::Buildah(_) => buildah::decide(self, state, req),
+        }
+    }
+
+    /// The hold a granted `req` records. A RUN that re-uses its own lock keeps that lock's
+    /// generation; any other locker locks the key's current lock file.
+    pub fn hold(&self, state: &KeyState, req: &Request) -> Hold {
+        let reused = state
+            .holds()
+            .find(|(_, h)| h.holder == req.holder && h.sharing == Sharing::Locked)
+            .filter(|_| !self.has(Quirk::NonReentrantLock) || self.engine == Engine::BuildKit);
+        Hold {
+            holder: req.holder,
+            sharing: req.sharing,
+            lock_gen: reused.map_or(state.lock_gen, |(_, h)| h.lock_gen),
         }
     }
 
@@ -360,7 +386,8 @@ impl Profile {
             // PruneCacheMounts runs under the cache-mount locker and skips records in use.
             Engine::BuildKit => PruneEffect::FreeInstancesOnly,
             Engine::Buildah(_) => {
-                if !self.has(Quirk::PruneWithoutLock) && buildah::lock_holders(state).next().is_some()
+                if !self.has(Quirk::PruneWithoutLock)
+                    && buildah::lock_holders(state).next().is_some()
                 {
                     PruneEffect::Wait
                 } else {

@@ -53,7 +53,10 @@ impl Storage for FsStorage {
         absent_ok(fs::read(self.real(dir).join(file)).map(Some), None)
     }
     fn remove(&mut self, dir: &str, file: &str) -> io::Result<bool> {
-        absent_ok(fs::remove_file(self.real(dir).join(file)).map(|_| true), false)
+        absent_ok(
+            fs::remove_file(self.real(dir).join(file)).map(|_| true),
+            false,
+        )
     }
     fn wipe(&mut self, dir: &str) -> io::Result<()> {
         let d = self.real(dir);
@@ -150,7 +153,11 @@ pub fn try_lock(path: &Path) -> io::Result<Option<FileLock>> {
 impl Drop for FileLock {
     fn drop(&mut self) {
         // Closing the descriptor releases the OFD lock too; unlocking first is explicit.
-        let _ = ofd_lock(&self.file, libc::F_OFD_SETLK, libc::F_UNLCK as libc::c_short);
+        let _ = ofd_lock(
+            &self.file,
+            libc::F_OFD_SETLK,
+            libc::F_UNLCK as libc::c_short,
+        );
     }
 }
 
@@ -174,6 +181,9 @@ mod tests {
         let p = dir.path().join("c/buildah-cache-lockfile");
         let _held = lock(&p).unwrap();
         fs::remove_file(&p).unwrap();
-        assert!(try_lock(&p).unwrap().is_some(), "a fresh inode is a fresh lock");
+        assert!(
+            try_lock(&p).unwrap().is_some(),
+            "a fresh inode is a fresh lock"
+        );
     }
 }

@@ -6,9 +6,9 @@
 //! finished while still holding) returns [`StoreError::Stuck`] instead of blocking, so a deadlock
 //! is a verdict, not a hang.
 
-use crate::engine::{Decision, PruneEffect, Profile, RejectReason, Request};
+use crate::engine::{Decision, Profile, PruneEffect, RejectReason, Request};
 use crate::mount::Sharing;
-use crate::store::table::{Hold, Holder, Table};
+use crate::store::table::{Holder, Table};
 use crate::sync::{Condvar, Mutex, MutexGuard};
 
 /// What an owner (one build process) is doing, for wait-for analysis.
@@ -88,7 +88,11 @@ impl SharedStore {
 
     /// Takes every mount of one RUN, in the engine's lock order, waiting as the engine says.
     /// Returns the instance granted for each mount, in flag order. On error nothing stays held.
-    pub fn acquire_run(&self, holder: Holder, mounts: &[MountReq]) -> Result<Vec<usize>, StoreError> {
+    pub fn acquire_run(
+        &self,
+        holder: Holder,
+        mounts: &[MountReq],
+    ) -> Result<Vec<usize>, StoreError> {
         let names: Vec<String> = mounts.iter().map(|m| format!("{:08}", m.key)).collect();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         let order = self.profile.lock_order(&refs);
@@ -120,23 +124,13 @@ impl SharedStore {
             let state = &g.table.keys[m.key];
             match self.profile.decide(state, &req) {
                 Decision::Grant(i) => {
-                    let hold = Hold {
-                        holder,
-                        sharing: m.sharing,
-                        lock_gen: state.lock_gen,
-                    };
-                    if state.held_by(holder) != Some(i) {
-                        g.table.keys[m.key].grant(i, hold);
-                    }
+                    let hold = self.profile.hold(state, &req);
+                    g.table.keys[m.key].grant(i, hold);
                     g.owners[holder.owner as usize] = OwnerState::Running;
                     return Ok(i);
                 }
                 Decision::NewInstance => {
-                    let hold = Hold {
-                        holder,
-                        sharing: m.sharing,
-                        lock_gen: state.lock_gen,
-                    };
+                    let hold = self.profile.hold(state, &req);
                     let i = g.table.keys[m.key].create(hold);
                     g.content[m.key].push(None);
                     g.owners[holder.owner as usize] = OwnerState::Running;
@@ -241,7 +235,10 @@ impl SharedStore {
                 .map(|k| self.profile.prune_effect(k))
                 .collect();
             if let Some(k) = effects.iter().position(|e| *e == PruneEffect::Wait) {
-                let mut on: Vec<u32> = g.table.keys[k].holds().map(|(_, h)| h.holder.owner).collect();
+                let mut on: Vec<u32> = g.table.keys[k]
+                    .holds()
+                    .map(|(_, h)| h.holder.owner)
+                    .collect();
                 on.dedup();
                 g.owners[owner as usize] = OwnerState::Waiting(on);
                 if let Some(chain) = stuck(&g.owners, owner) {

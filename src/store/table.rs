@@ -50,9 +50,19 @@ pub struct KeyState {
 }
 
 impl KeyState {
-    /// Records `hold` on instance `inst`.
+    /// Records `hold` on instance `inst`. A holder that already holds it keeps one hold, in the
+    /// stronger mode (the same key twice in one RUN, `shared` then `locked`, takes the lock). Build
+    /// the hold with [`crate::engine::Profile::hold`], which decides its lock generation.
     pub fn grant(&mut self, inst: usize, hold: Hold) {
-        self.instances[inst].holds.push(hold);
+        let holds = &mut self.instances[inst].holds;
+        match holds.iter_mut().find(|h| h.holder == hold.holder) {
+            Some(h) => {
+                if hold.sharing >= h.sharing {
+                    *h = hold;
+                }
+            }
+            None => holds.push(hold),
+        }
     }
 
     /// Creates a new empty instance held by `hold`; returns its index.
