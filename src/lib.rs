@@ -10,6 +10,7 @@
 pub mod containerfile;
 pub mod engine;
 pub mod mount;
+pub mod real;
 pub mod store;
 pub mod sync;
 pub mod testing;

@@ -248,7 +248,7 @@ impl Real {
                 }
                 if sharing == Sharing::Locked && self.real_lock(k) {
                     let mine = self.locks.contains_key(&(o, k));
-                    if !(mine && !self.profile.has(Quirk::NonReentrantLock)) {
+                    if !mine || self.profile.has(Quirk::NonReentrantLock) {
                         // A fresh open file description, as a new lock object would be.
                         match try_lock(&self.lock_path(k)).unwrap() {
                             Some(l) => {
