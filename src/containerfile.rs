@@ -176,7 +176,8 @@ fn pairs(s: &str) -> Result<Vec<(String, Option<String>)>, String> {
     Ok(out)
 }
 
-fn split_words(s: &str) -> Result<Vec<String>, String> {
+/// Shell-like words: whitespace separates, single and double quotes group and are removed.
+pub(crate) fn split_words(s: &str) -> Result<Vec<String>, String> {
     let mut words = Vec::new();
     let mut cur = String::new();
     let mut quote: Option<char> = None;

@@ -7,10 +7,17 @@
 //! - [`mount`] and [`containerfile`] read what users write;
 //! - [`engine`] decides, once, where a cache lives and what a concurrent request gets;
 //! - [`store`] holds the holder table and the bytes (in memory, on a real filesystem, thread-safe).
+pub mod check;
 pub mod containerfile;
 pub mod engine;
+pub mod explore;
 pub mod mount;
 pub mod real;
+pub mod report;
+pub mod run;
+pub mod scenario;
 pub mod store;
 pub mod sync;
 pub mod testing;
+pub mod verify;
+pub mod world;

@@ -1,29 +1,146 @@
 //! The `mountfuzz` command line: parses arguments, calls the library, renders. No logic of its own.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use mountfuzz::check::{Oracle, Oracles};
 use mountfuzz::engine::{CacheEnv, Engine, Profile, Quirk};
-use mountfuzz::mount::MountType;
+use mountfuzz::explore::{Budget, Options, Strategy};
+use mountfuzz::mount::{MountType, Sharing};
+use mountfuzz::report::{self, replay::ReplayFile};
+use mountfuzz::run::{RunConfig, replay_recorded, run};
+use mountfuzz::scenario::{self, Suite, builtin};
+use mountfuzz::verify::{VerifyConfig, verify};
+use mountfuzz::world::{Remedy, Topology, World};
 
 #[derive(Parser)]
 #[command(
     name = "mountfuzz",
     version,
-    about = "A concurrency fuzzer for build-cache mounts"
+    about = "A concurrency fuzzer for build-cache mounts shared by parallel container builds",
+    long_about = "A concurrency fuzzer for build-cache mounts shared by parallel container builds.\n\
+                  With no command it runs `run` on the built-in suite buildah-bud-cache (Buildah, remote \
+                  topology, no remedy): it finds the podman#25414 interference and prints the minimal \
+                  counterexample."
 )]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
     cmd: Option<Cmd>,
+    /// With no command: the flags of `run`.
+    #[command(flatten)]
+    run: RunArgs,
 }
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Explore interleavings of a suite and report the first violation, shrunk.
+    Run(RunArgs),
+    /// The matrix remedy × sharing mode × engine: holds / violated / unsupported, with counts.
+    Verify(VerifyArgs),
+    /// Run a replay file again and check that it reproduces.
+    Replay(ReplayArgs),
+    /// List the built-in suites.
+    Suites,
+    /// Print a suite (TOML) with one test per Containerfile.
+    Import(ImportArgs),
     /// Print where a cache mount's directory (and lock file) lives for a given engine.
     Where(WhereArgs),
 }
 
-#[derive(clap::Args)]
+#[derive(Args, Clone)]
+struct RunArgs {
+    /// A built-in suite name (see `mountfuzz suites`) or a suite file.
+    #[arg(long, default_value = "buildah-bud-cache")]
+    suite: String,
+    /// buildkit, buildah (current) or buildah@1.28.
+    #[arg(long, default_value = "buildah")]
+    engine: Engine,
+    /// local or remote.
+    #[arg(long, default_value = "remote")]
+    topology: Topology,
+    /// none, global-tmpdir, server-env, forward-env, unique-id, skip-remote.
+    #[arg(long, default_value = "none")]
+    remedy: Remedy,
+    /// Set every mount's sharing mode (shared, private, locked).
+    #[arg(long)]
+    sharing: Option<Sharing>,
+    /// random, pct, pct:D, dfs, dfs-plain.
+    #[arg(long, default_value = "random")]
+    strategy: Strategy,
+    /// Most schedules to run.
+    #[arg(long, default_value_t = 100_000)]
+    schedules: u64,
+    /// Most seconds to explore.
+    #[arg(long, default_value_t = 30.0)]
+    seconds: f64,
+    /// Seed of the first schedule.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Switch a quirk off (apply its fix); repeatable.
+    #[arg(long = "fix")]
+    fixes: Vec<Quirk>,
+    /// Check only these oracles (repeatable; default all).
+    #[arg(long = "oracle")]
+    oracles: Vec<Oracle>,
+    /// Count distinct states (slower).
+    #[arg(long)]
+    count_states: bool,
+    /// Where to save the replay file of a violation (default: mountfuzz-out/<setting>.json).
+    #[arg(long)]
+    save: Option<PathBuf>,
+    /// Do not save a replay file.
+    #[arg(long)]
+    no_save: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// A built-in suite name or a suite file.
+    #[arg(long, default_value = "buildah-bud-cache")]
+    suite: String,
+    /// Engines to cover (repeatable; default all three).
+    #[arg(long = "engine")]
+    engines: Vec<Engine>,
+    /// Topology of every cell.
+    #[arg(long, default_value = "remote")]
+    topology: Topology,
+    /// Most executions of the exhaustive search per cell.
+    #[arg(long, default_value_t = 200_000)]
+    schedules: u64,
+    /// Most seconds per cell.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    /// A replay file written by `mountfuzz run`.
+    file: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// Containerfiles.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// The dialect to read mounts in.
+    #[arg(long, default_value = "buildah")]
+    engine: Engine,
+}
+
+#[derive(Args)]
 struct WhereArgs {
     /// The engine: buildkit, buildah (current), buildah@1.28.
     #[arg(long, default_value = "buildah")]
@@ -56,46 +173,212 @@ struct WhereArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
+        Some(Cmd::Run(a)) => cmd_run(a),
+        None => cmd_run(cli.run),
+        Some(Cmd::Verify(a)) => cmd_verify(a),
+        Some(Cmd::Replay(a)) => cmd_replay(a),
+        Some(Cmd::Suites) => cmd_suites(),
+        Some(Cmd::Import(a)) => cmd_import(a),
         Some(Cmd::Where(a)) => cmd_where(a),
-        None => Err(Failure::usage("no command given (see --help)")),
     };
     match result {
-        Ok(code) => code,
-        Err(f) => {
-            eprintln!("mountfuzz: {}", f.message);
-            ExitCode::from(f.code)
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            eprintln!("mountfuzz: {message}");
+            ExitCode::from(2)
         }
     }
 }
 
-/// An error to print, with its exit code (2: usage or input).
-struct Failure {
-    message: String,
-    code: u8,
+fn profile(engine: Engine, fixes: &[Quirk]) -> Profile {
+    fixes.iter().fold(Profile::new(engine), |p, q| p.fixed(*q))
 }
 
-impl Failure {
-    fn usage(m: impl Into<String>) -> Failure {
-        Failure {
-            message: m.into(),
-            code: 2,
+fn cmd_run(a: RunArgs) -> Result<u8, String> {
+    let profile = profile(a.engine, &a.fixes);
+    let suite = scenario::load(&a.suite, a.engine.dialect()).map_err(|e| e.to_string())?;
+    let world = World::new(a.topology, a.remedy);
+    let config = RunConfig {
+        suite,
+        profile,
+        world: world.clone(),
+        sharing: a.sharing,
+        strategy: a.strategy,
+        budget: Budget::new(a.schedules, a.seconds),
+        options: Options {
+            oracles: if a.oracles.is_empty() {
+                Oracles::all()
+            } else {
+                Oracles::of(&a.oracles)
+            },
+            count_states: a.count_states,
+            seed: a.seed,
+            shard: (0, 1),
+        },
+        shrink_time: Duration::from_secs(10),
+    };
+    let report = run(config).map_err(|e| e.to_string())?;
+    let mut saved = None;
+    let failing = report.counterexample.as_ref().filter(|_| !a.no_save);
+    if let Some((cx, v)) = failing.and_then(|cx| cx.violation.as_ref().map(|v| (cx, v))) {
+        {
+            let path = a.save.clone().unwrap_or_else(|| {
+                PathBuf::from(format!(
+                    "mountfuzz-out/{}-{}-{}-{}.json",
+                    report.config.suite.name, a.engine, a.topology, a.remedy
+                ))
+            });
+            ReplayFile::new(&cx.suite, profile, &world, &cx.schedule, v).save(&path)?;
+            saved = Some(path.display().to_string());
         }
     }
+    if a.json {
+        println!("{}", report::json::run(&report, saved.as_deref()));
+    } else {
+        print!("{}", report::text::render(&report, saved.as_deref()));
+    }
+    Ok(report.exit_code())
 }
 
-fn cmd_where(a: WhereArgs) -> Result<ExitCode, Failure> {
-    let mut profile = Profile::new(a.engine);
-    for q in a.fixes {
-        profile = profile.fixed(q);
+fn cmd_verify(a: VerifyArgs) -> Result<u8, String> {
+    let engines = if a.engines.is_empty() {
+        Engine::ALL.to_vec()
+    } else {
+        a.engines.clone()
+    };
+    let mut suites = Vec::new();
+    for e in &engines {
+        suites.push(scenario::load(&a.suite, e.dialect()).map_err(|e| e.to_string())?);
     }
+    let mut cells = Vec::new();
+    for (e, suite) in engines.iter().zip(suites) {
+        let cfg = VerifyConfig {
+            suite,
+            engines: vec![*e],
+            topology: a.topology,
+            budget: Budget::new(a.schedules, a.seconds),
+            fallback_schedules: 20_000,
+        };
+        cells.extend(verify(&cfg).map_err(|e| e.to_string())?);
+    }
+    if a.json {
+        let v: Vec<serde_json::Value> = cells
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "engine": c.engine.to_string(), "sharing": c.sharing.name(), "remedy": c.remedy.name(),
+                    "verdict": c.verdict.name(), "exhaustive": c.exhaustive, "schedules": c.schedules,
+                    "distinct_states": c.distinct_states, "steps": c.steps, "reason": c.reason,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"suite": a.suite, "topology": a.topology.to_string(), "cells": v})
+        );
+    } else {
+        println!("suite {}, topology {}", a.suite, a.topology);
+        println!(
+            "{:<13} {:<8} {:<14} {:<11} {:>10} {:>10}  reason",
+            "engine", "sharing", "remedy", "verdict", "schedules", "states"
+        );
+        for c in &cells {
+            let verdict = if c.exhaustive {
+                format!("{}*", c.verdict.name())
+            } else {
+                c.verdict.name().to_string()
+            };
+            println!(
+                "{:<13} {:<8} {:<14} {:<11} {:>10} {:>10}  {}",
+                c.engine.to_string(),
+                c.sharing.name(),
+                c.remedy.name(),
+                verdict,
+                c.schedules,
+                c.distinct_states,
+                c.reason
+            );
+        }
+        println!(
+            "(* = exhaustive: every interleaving up to equivalence; otherwise a count of schedules)"
+        );
+    }
+    let any_violation = cells
+        .iter()
+        .any(|c| c.verdict == mountfuzz::verify::CellVerdict::Violated);
+    Ok(if any_violation { 1 } else { 0 })
+}
+
+fn cmd_replay(a: ReplayArgs) -> Result<u8, String> {
+    let loaded = ReplayFile::load(&a.file)?;
+    let cx = replay_recorded(
+        &loaded.suite,
+        loaded.profile,
+        &loaded.world,
+        Oracles::all(),
+        &loaded.schedule,
+        0,
+    )
+    .map_err(|e| format!("{}: {e}", a.file.display()))?;
+    let reproduced = cx
+        .violation
+        .as_ref()
+        .is_some_and(|v| v.oracle == loaded.oracle);
+    if a.json {
+        let mut v = report::json::counterexample(&cx);
+        v["reproduced"] = serde_json::json!(reproduced);
+        v["expected_oracle"] = serde_json::json!(loaded.oracle);
+        println!("{v}");
+    } else {
+        print!("{}", report::text::swimlanes(&cx));
+        match &cx.violation {
+            Some(v) => println!(
+                "\nviolation at step {} [{}]: {}",
+                v.step, v.oracle, v.message
+            ),
+            None => println!("\nno violation: the schedule ran cleanly"),
+        }
+        println!(
+            "{}",
+            if reproduced {
+                format!("reproduced: {} violated", loaded.oracle)
+            } else {
+                format!("NOT reproduced: expected {} to be violated", loaded.oracle)
+            }
+        );
+    }
+    Ok(if reproduced { 1 } else { 0 })
+}
+
+fn cmd_suites() -> Result<u8, String> {
+    for b in builtin::ALL {
+        println!("{:<28} {}", b.name, b.about);
+    }
+    Ok(0)
+}
+
+fn cmd_import(a: ImportArgs) -> Result<u8, String> {
+    let mut files = Vec::new();
+    for f in &a.files {
+        let text =
+            std::fs::read_to_string(f).map_err(|e| format!("{}: cannot read: {e}", f.display()))?;
+        files.push((f.display().to_string(), text));
+    }
+    let suite = Suite::import(&files, a.engine.dialect()).map_err(|e| e.to_string())?;
+    print!("{}", suite.to_toml(a.engine.dialect()));
+    Ok(0)
+}
+
+fn cmd_where(a: WhereArgs) -> Result<u8, String> {
+    let profile = profile(a.engine, &a.fixes);
     let spec = profile
         .parse_mount(&a.options)
-        .map_err(|e| Failure::usage(format!("{:?}: {e}", a.options)))?;
+        .map_err(|e| format!("{:?}: {e}", a.options))?;
     if spec.kind != MountType::Cache {
-        return Err(Failure::usage(format!(
+        return Err(format!(
             "{:?}: not a cache mount (add type=cache)",
             a.options
-        )));
+        ));
     }
     let env = CacheEnv {
         tmpdir: a.tmpdir,
@@ -105,7 +388,7 @@ fn cmd_where(a: WhereArgs) -> Result<ExitCode, Failure> {
     };
     let loc = profile
         .locate(&spec, &a.workdir, &env)
-        .map_err(|e| Failure::usage(format!("{:?}: {e}", a.options)))?;
+        .map_err(|e| format!("{:?}: {e}", a.options))?;
     if a.json {
         let v = serde_json::json!({
             "engine": a.engine.to_string(),
@@ -126,5 +409,5 @@ fn cmd_where(a: WhereArgs) -> Result<ExitCode, Failure> {
             println!("warning: outside the cache parent {}", loc.parent);
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }

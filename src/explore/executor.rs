@@ -1,0 +1,666 @@
+//! The deterministic executor: one OS thread, one [`Machine`] holding the whole state of a run;
+//! a schedule picks which runnable test moves next. Every decision is the engine's
+//! ([`crate::engine::Profile`]); every property is an oracle of [`crate::check`].
+
+use std::hash::Hasher;
+
+use super::program::{Event, OpKind, Program};
+use crate::check::{self, Oracle, Oracles, Violation};
+use crate::engine::{Decision, PruneEffect, Request};
+use crate::store::table::{Holder, Table};
+
+const ABSENT: u32 = u32::MAX;
+
+/// One file of one instance of one cache key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Cell {
+    /// Interned value, or [`ABSENT`].
+    value: u32,
+    /// Bit `t` set when test `t` wrote part of the content.
+    writers: u64,
+}
+
+const EMPTY: Cell = Cell {
+    value: ABSENT,
+    writers: 0,
+};
+
+/// Why a build failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Failure {
+    /// `cat` of an absent file.
+    ReadMissing { key: u32, file: u32 },
+    /// The engine refused a mount.
+    Rejected,
+}
+
+/// One line of a recorded history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// 1-based step number.
+    pub step: u64,
+    /// The test that moved.
+    pub test: usize,
+    /// The cache key involved, if any.
+    pub key: Option<usize>,
+    /// What happened, for people.
+    pub text: String,
+}
+
+/// The state of one run of a program.
+#[derive(Clone, Debug)]
+pub struct Machine<'p> {
+    prog: &'p Program,
+    oracles: Oracles,
+    pc: Vec<u32>,
+    table: Table,
+    cells: Vec<Vec<Cell>>,
+    failure: Vec<Option<Failure>>,
+    output: Vec<Vec<u32>>,
+    extra_values: Vec<String>,
+    steps: u64,
+    violation: Option<Violation>,
+    history: Option<Vec<Record>>,
+}
+
+fn holder(t: usize, run: u32) -> Holder {
+    Holder {
+        owner: t as u32,
+        run,
+    }
+}
+
+impl<'p> Machine<'p> {
+    /// A machine at the start of `prog`, checking `oracles`.
+    pub fn new(prog: &'p Program, oracles: Oracles) -> Machine<'p> {
+        let mut m = Machine {
+            prog,
+            oracles,
+            pc: vec![0; prog.tests.len()],
+            table: Table::with_keys(prog.keys.len()),
+            cells: vec![Vec::new(); prog.keys.len()],
+            failure: vec![None; prog.tests.len()],
+            output: vec![Vec::new(); prog.tests.len()],
+            extra_values: Vec::new(),
+            steps: 0,
+            violation: None,
+            history: None,
+        };
+        m.reset();
+        m
+    }
+
+    /// Back to the start, keeping allocations.
+    pub fn reset(&mut self) {
+        self.pc.iter_mut().for_each(|p| *p = 0);
+        self.table.reset();
+        self.cells.iter_mut().for_each(Vec::clear);
+        self.failure.iter_mut().for_each(|f| *f = None);
+        self.output.iter_mut().for_each(Vec::clear);
+        self.extra_values.clear();
+        self.steps = 0;
+        self.violation = if self.oracles.has(Oracle::PathContainment) {
+            self.prog.static_violations.first().cloned()
+        } else {
+            None
+        };
+        if let Some(h) = &mut self.history {
+            h.clear();
+        }
+    }
+
+    /// Records a history from now on (for counterexamples; slower).
+    pub fn record(&mut self) {
+        self.history = Some(Vec::new());
+    }
+
+    /// The recorded history.
+    pub fn history(&self) -> &[Record] {
+        self.history.as_deref().unwrap_or(&[])
+    }
+
+    /// The program.
+    pub fn program(&self) -> &'p Program {
+        self.prog
+    }
+
+    /// The first violation, if any.
+    pub fn violation(&self) -> Option<&Violation> {
+        self.violation.as_ref()
+    }
+
+    /// Steps taken.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Whether every test ran to its end.
+    pub fn finished(&self) -> bool {
+        (0..self.pc.len()).all(|t| self.done(t))
+    }
+
+    /// Whether test `t` has no events left.
+    pub fn done(&self, t: usize) -> bool {
+        self.pc[t] as usize >= self.prog.tests[t].events.len()
+    }
+
+    /// The program counter of each test.
+    pub fn pcs(&self) -> &[u32] {
+        &self.pc
+    }
+
+    /// Whether test `t` can move now.
+    pub fn enabled(&self, t: usize) -> bool {
+        let test = &self.prog.tests[t];
+        let Some(ev) = test.events.get(self.pc[t] as usize) else {
+            return false;
+        };
+        match ev {
+            Event::Acquire { run, key, sharing } => {
+                if self.failure[t].is_some() {
+                    return true;
+                }
+                let req = Request {
+                    holder: holder(t, *run),
+                    sharing: *sharing,
+                };
+                self.prog
+                    .profile
+                    .decide(&self.table.keys[*key as usize], &req)
+                    != Decision::Wait
+            }
+            Event::Prune { keys, .. } => keys.iter().all(|k| {
+                self.prog
+                    .profile
+                    .prune_effect(&self.table.keys[*k as usize])
+                    != PruneEffect::Wait
+            }),
+            _ => true,
+        }
+    }
+
+    /// The key set of test `t`'s next event (for independence), 0 if it is done.
+    pub fn next_keys(&self, t: usize) -> u64 {
+        self.prog.tests[t]
+            .event_keys
+            .get(self.pc[t] as usize)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Keys test `t` will still touch from its next event on.
+    pub fn future_keys(&self, t: usize) -> u64 {
+        self.prog.tests[t].future_keys[self.pc[t] as usize]
+    }
+
+    fn nfiles(&self) -> usize {
+        self.prog.files.len().max(1)
+    }
+
+    fn value_text(&self, v: u32) -> &str {
+        let base = self.prog.values.len();
+        if (v as usize) < base {
+            &self.prog.values[v as usize]
+        } else {
+            &self.extra_values[v as usize - base]
+        }
+    }
+
+    fn say(&mut self, t: usize, key: Option<usize>, text: impl FnOnce(&Self) -> String) {
+        if self.history.is_some() {
+            let text = text(self);
+            let step = self.steps;
+            if let Some(h) = self.history.as_mut() {
+                h.push(Record {
+                    step,
+                    test: t,
+                    key,
+                    text,
+                });
+            }
+        }
+    }
+
+    fn violate(
+        &mut self,
+        oracle: Oracle,
+        t: usize,
+        key: Option<usize>,
+        message: impl FnOnce(&Self) -> String,
+    ) {
+        if self.violation.is_none() && self.oracles.has(oracle) {
+            let message = message(self);
+            self.violation = Some(Violation {
+                oracle,
+                test: t,
+                step: self.steps,
+                key,
+                message,
+            });
+        }
+    }
+
+    fn key_name(&self, k: usize) -> String {
+        let info = &self.prog.keys[k];
+        format!("{} ({})", info.target, info.loc.dir)
+    }
+
+    fn writers_text(&self, mask: u64) -> String {
+        let names: Vec<&str> = (0..self.prog.tests.len())
+            .filter(|t| mask & (1 << t) != 0)
+            .map(|t| self.prog.tests[t].name.as_str())
+            .collect();
+        names.join(", ")
+    }
+
+    /// Moves test `t` by one event; false (and no change) if it is blocked or done.
+    pub fn step(&mut self, t: usize) -> bool {
+        if !self.enabled(t) {
+            return false;
+        }
+        self.advance(t);
+        true
+    }
+
+    /// Moves test `t`, which the caller has just seen [`Machine::enabled`].
+    pub fn advance(&mut self, t: usize) {
+        let prog = self.prog;
+        let ev = &prog.tests[t].events[self.pc[t] as usize];
+        self.pc[t] += 1;
+        self.steps += 1;
+        match ev {
+            Event::Acquire { run, key, sharing } => {
+                if self.failure[t].is_some() {
+                    return;
+                }
+                let k = *key as usize;
+                let req = Request {
+                    holder: holder(t, *run),
+                    sharing: *sharing,
+                };
+                let state = &self.table.keys[k];
+                let hold = prog.profile.hold(state, &req);
+                let inst = match prog.profile.decide(state, &req) {
+                    Decision::Grant(i) => {
+                        self.table.keys[k].grant(i, hold);
+                        i
+                    }
+                    Decision::NewInstance => {
+                        let i = self.table.keys[k].create(hold);
+                        let nf = self.nfiles();
+                        self.cells[k].extend(std::iter::repeat_n(EMPTY, nf));
+                        if self.oracles.has(Oracle::SharedCoherence)
+                            && check::shared_coherence::on_new_instance(*sharing, i)
+                        {
+                            self.violate(Oracle::SharedCoherence, t, Some(k), |m| {
+                                format!(
+                                    "a shared mount of {} got a new empty instance while {} other instance(s) exist, held in other modes",
+                                    m.key_name(k),
+                                    i
+                                )
+                            });
+                        }
+                        i
+                    }
+                    Decision::Reject(_) => {
+                        self.failure[t] = Some(Failure::Rejected);
+                        self.say(t, Some(k), |m| {
+                            format!(
+                                "mount {} rejected: sharing={sharing}",
+                                m.prog.keys[k].target
+                            )
+                        });
+                        return;
+                    }
+                    Decision::Wait => unreachable!("enabled() said it can move"),
+                };
+                let excl = check::locked_exclusion::on_grant(&self.table.keys[k], &hold);
+                let stale = check::lock_integrity::on_grant(&self.table.keys[k], &hold);
+                let shared_private =
+                    check::private_exclusivity::on_grant(&self.table.keys[k], inst);
+                if let Some(other) = excl {
+                    self.violate(Oracle::LockedExclusion, t, Some(k), |m| {
+                        format!(
+                            "{} and {} both hold {} locked",
+                            m.prog.tests[t].name,
+                            m.prog.tests[other.holder.owner as usize].name,
+                            m.key_name(k)
+                        )
+                    });
+                }
+                if let Some(other) = stale {
+                    self.violate(Oracle::LockIntegrity, t, Some(k), |m| {
+                        format!(
+                            "{} locked {} although {} still holds it: the lock file was removed and re-created",
+                            m.prog.tests[t].name,
+                            m.key_name(k),
+                            m.prog.tests[other.holder.owner as usize].name
+                        )
+                    });
+                }
+                if shared_private {
+                    self.violate(Oracle::PrivateExclusivity, t, Some(k), |m| {
+                        format!(
+                            "instance {inst} of {} is private but has several holders",
+                            m.key_name(k)
+                        )
+                    });
+                }
+                self.say(t, Some(k), |m| {
+                    format!("mount {} {sharing} → inst {inst}", m.prog.keys[k].target)
+                });
+            }
+            Event::Op {
+                run,
+                key,
+                op,
+                file,
+                value,
+            } => {
+                if self.failure[t].is_some() {
+                    return;
+                }
+                let k = *key as usize;
+                let Some(inst) = self.table.keys[k].held_by(holder(t, *run)) else {
+                    return;
+                };
+                let nf = self.nfiles();
+                let idx = inst * nf + *file as usize;
+                match op {
+                    OpKind::Write => {
+                        self.cells[k][idx] = Cell {
+                            value: *value,
+                            writers: 1 << t,
+                        };
+                        self.say(t, Some(k), |m| {
+                            format!(
+                                "write {} = {:?}",
+                                m.prog.files[*file as usize],
+                                m.value_text(*value)
+                            )
+                        });
+                    }
+                    OpKind::Append => {
+                        let old = self.cells[k][idx];
+                        let text = if old.value == ABSENT {
+                            self.value_text(*value).to_string()
+                        } else {
+                            format!(
+                                "{}\n{}",
+                                self.value_text(old.value),
+                                self.value_text(*value)
+                            )
+                        };
+                        self.extra_values.push(text);
+                        let v = (self.prog.values.len() + self.extra_values.len() - 1) as u32;
+                        self.cells[k][idx] = Cell {
+                            value: v,
+                            writers: old.writers | 1 << t,
+                        };
+                        self.say(t, Some(k), |m| {
+                            format!(
+                                "append {} += {:?}",
+                                m.prog.files[*file as usize],
+                                m.value_text(*value)
+                            )
+                        });
+                    }
+                    OpKind::Read => {
+                        let cell = self.cells[k][idx];
+                        if cell.value == ABSENT {
+                            self.failure[t] = Some(Failure::ReadMissing {
+                                key: *key,
+                                file: *file,
+                            });
+                            self.say(t, Some(k), |m| {
+                                format!(
+                                    "read {} → No such file or directory",
+                                    m.prog.files[*file as usize]
+                                )
+                            });
+                        } else {
+                            self.output[t].push(cell.value);
+                            self.say(t, Some(k), |m| {
+                                format!(
+                                    "read {} → {:?} (written by {})",
+                                    m.prog.files[*file as usize],
+                                    m.value_text(cell.value),
+                                    m.writers_text(cell.writers)
+                                )
+                            });
+                            let others = cell.writers & !(1u64 << t);
+                            if others != 0
+                                && check::isolation::on_read(
+                                    t,
+                                    Some(others.trailing_zeros() as usize),
+                                )
+                            {
+                                self.violate(Oracle::Isolation, t, Some(k), |m| {
+                                    format!(
+                                        "{} read {:?} from {}, written by {}",
+                                        m.prog.tests[t].name,
+                                        m.value_text(cell.value),
+                                        m.key_name(k),
+                                        m.writers_text(others)
+                                    )
+                                });
+                            }
+                        }
+                    }
+                    OpKind::Remove => {
+                        self.cells[k][idx] = EMPTY;
+                        self.say(t, Some(k), |m| {
+                            format!("remove {}", m.prog.files[*file as usize])
+                        });
+                    }
+                    OpKind::Wipe => {
+                        self.cells[k][inst * nf..(inst + 1) * nf].fill(EMPTY);
+                        let lock_gone = prog.profile.wipe_removes_lock();
+                        if lock_gone {
+                            self.table.keys[k].lock_gen += 1;
+                        }
+                        self.say(t, Some(k), |m| {
+                            format!(
+                                "rm -rf {}/*{}",
+                                m.prog.keys[k].target,
+                                if lock_gone {
+                                    " (the lock file too)"
+                                } else {
+                                    ""
+                                }
+                            )
+                        });
+                    }
+                }
+            }
+            Event::Release {
+                run,
+                keys,
+                unmount_fails,
+            } => {
+                if *unmount_fails && !prog.profile.unlocks_after_unmount_error() {
+                    self.say(t, None, |_| {
+                        "unmount fails: returns before unlocking".into()
+                    });
+                } else {
+                    for k in keys {
+                        self.table.keys[*k as usize].release(holder(t, *run));
+                    }
+                    self.say(t, None, |_| "RUN ends: mounts released".into());
+                }
+            }
+            Event::BuildEnd { build } => {
+                let (_, expect) = &prog.expects[*build as usize];
+                let failure = self.failure[t].map(|f| self.failure_text(f));
+                let output: String = self.output[t]
+                    .iter()
+                    .map(|v| format!("{}\n", self.value_text(*v)))
+                    .collect();
+                if let Some(complaint) =
+                    check::expectations::check(expect, failure.as_deref(), &output)
+                {
+                    self.violate(Oracle::Expectation, t, None, |m| {
+                        format!("{}: {complaint}", m.prog.tests[t].name)
+                    });
+                }
+                if prog.world.build_process_exits() {
+                    for k in &mut self.table.keys {
+                        k.instances
+                            .iter_mut()
+                            .for_each(|i| i.holds.retain(|h| h.holder.owner != t as u32));
+                    }
+                }
+                self.say(t, None, |_| match &failure {
+                    Some(f) => format!("build ends: failed ({f})"),
+                    None => format!("build ends: ok, output {:?}", output.trim_end()),
+                });
+                self.failure[t] = None;
+                self.output[t].clear();
+            }
+            Event::Prune { keys, parent } => {
+                for k in keys {
+                    let k = *k as usize;
+                    let effect = prog.profile.prune_effect(&self.table.keys[k]);
+                    let nf = self.nfiles();
+                    let state = &mut self.table.keys[k];
+                    for (i, inst) in state.instances.iter().enumerate() {
+                        if effect == PruneEffect::RemoveAll || inst.is_free() {
+                            self.cells[k][i * nf..(i + 1) * nf].fill(EMPTY);
+                        }
+                    }
+                    if effect == PruneEffect::RemoveAll {
+                        state.lock_gen += 1;
+                    }
+                }
+                self.say(t, None, |_| {
+                    format!(
+                        "prune {parent}: {} cache(s) of this suite there",
+                        keys.len()
+                    )
+                });
+            }
+            Event::Teardown { keys } => {
+                for k in keys {
+                    let k = *k as usize;
+                    self.cells[k].fill(EMPTY);
+                    self.table.keys[k].lock_gen += 1;
+                }
+                self.say(t, None, |_| {
+                    format!("teardown: rm -rf scratch ({} cache(s) there)", keys.len())
+                });
+            }
+        }
+    }
+
+    fn failure_text(&self, f: Failure) -> String {
+        match f {
+            Failure::ReadMissing { key, file } => format!(
+                "cat: can't open '{}/{}': No such file or directory",
+                self.prog.keys[key as usize].target.trim_end_matches('/'),
+                self.prog.files[file as usize]
+            ),
+            Failure::Rejected => "unrecognized value \"private\" for field sharing".into(),
+        }
+    }
+
+    /// When nothing can move but some test is unfinished: records a deadlock and returns true.
+    pub fn check_deadlock(&mut self) -> bool {
+        let unfinished: Vec<usize> = (0..self.pc.len()).filter(|&t| !self.done(t)).collect();
+        if unfinished.is_empty() || unfinished.iter().any(|&t| self.enabled(t)) {
+            return false;
+        }
+        let waits: Vec<(usize, Vec<usize>)> = unfinished
+            .iter()
+            .map(|&t| {
+                let mut on: Vec<usize> = match &self.prog.tests[t].events[self.pc[t] as usize] {
+                    Event::Acquire { key, .. } => self
+                        .prog
+                        .profile
+                        .blockers(&self.table.keys[*key as usize])
+                        .into_iter()
+                        .map(|h| h.owner as usize)
+                        .collect(),
+                    Event::Prune { keys, .. } => keys
+                        .iter()
+                        .flat_map(|k| {
+                            self.table.keys[*k as usize]
+                                .holds()
+                                .map(|(_, h)| h.holder.owner as usize)
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                on.sort_unstable();
+                on.dedup();
+                (t, on)
+            })
+            .collect();
+        let names: Vec<String> = self.prog.tests.iter().map(|t| t.name.clone()).collect();
+        let t0 = unfinished[0];
+        self.violate(Oracle::Deadlock, t0, None, |_| {
+            check::deadlock::describe(&names, &waits)
+        });
+        true
+    }
+
+    /// A 64-bit digest of the state (program counters, holders, contents), for counting
+    /// distinct states.
+    pub fn digest(&self) -> u64 {
+        let mut h = Fx(0);
+        for p in &self.pc {
+            h.write_u32(*p);
+        }
+        for (k, state) in self.table.keys.iter().enumerate() {
+            h.write_u32(state.lock_gen);
+            for inst in &state.instances {
+                h.write_usize(inst.holds.len());
+                let mut holds: Vec<_> = inst
+                    .holds
+                    .iter()
+                    .map(|x| (x.holder, x.sharing as u8, x.lock_gen))
+                    .collect();
+                holds.sort_unstable();
+                for (hd, s, g) in holds {
+                    h.write_u32(hd.owner);
+                    h.write_u32(hd.run);
+                    h.write_u8(s);
+                    h.write_u32(g);
+                }
+            }
+            for c in &self.cells[k] {
+                h.write_u32(c.value);
+                h.write_u64(c.writers);
+            }
+        }
+        for f in &self.failure {
+            h.write_u8(f.is_some() as u8);
+        }
+        h.finish()
+    }
+}
+
+/// The Fx hash (as in rustc): fast, good enough for state digests.
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(*b as u64);
+        }
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(i as u64);
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(i as u64);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+}

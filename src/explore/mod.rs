@@ -1,0 +1,232 @@
+//! Exploring interleavings of a compiled suite. One deterministic executor ([`executor`]); a
+//! strategy per file picks who moves next: [`random`], [`pct`] (probabilistic concurrency
+//! testing, ASPLOS'10), [`dfs`] (bounded exhaustive search with sleep sets and a safe-step
+//! reduction), [`replay`]. [`shrink`] turns a failing run into a minimal counterexample.
+//!
+//! Every exploration is bounded by schedules and seconds and says so: a verdict that ran out of
+//! budget is `Unknown` (or a non-exhaustive `Holds` that states how much it rests on).
+
+pub mod dfs;
+pub mod executor;
+pub mod pct;
+pub mod program;
+pub mod random;
+pub mod replay;
+pub mod schedule;
+pub mod shrink;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use crate::check::{Oracles, Violation};
+pub use executor::Machine;
+pub use program::Program;
+pub use schedule::Schedule;
+
+/// How schedules are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// Uniformly among runnable tests at every step.
+    Random,
+    /// PCT with bug depth `depth`: random priorities, `depth - 1` priority change points.
+    Pct {
+        /// The bug depth d (≥ 1).
+        depth: u32,
+    },
+    /// Depth-first over every interleaving; `por` prunes equivalent ones (sleep sets and safe
+    /// steps); without it, plain DFS.
+    Dfs {
+        /// Partial-order reduction on.
+        por: bool,
+    },
+}
+
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Strategy::Random => f.write_str("random"),
+            Strategy::Pct { depth } => write!(f, "pct:{depth}"),
+            Strategy::Dfs { por: true } => f.write_str("dfs"),
+            Strategy::Dfs { por: false } => f.write_str("dfs-plain"),
+        }
+    }
+}
+
+impl std::str::FromStr for Strategy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "random" => Ok(Strategy::Random),
+            "pct" => Ok(Strategy::Pct { depth: 3 }),
+            "dfs" => Ok(Strategy::Dfs { por: true }),
+            "dfs-plain" => Ok(Strategy::Dfs { por: false }),
+            _ => match s.strip_prefix("pct:").map(str::parse::<u32>) {
+                Some(Ok(d)) if d >= 1 => Ok(Strategy::Pct { depth: d }),
+                _ => Err(format!(
+                    "unknown strategy {s:?} (want random, pct, pct:D with D ≥ 1, dfs or dfs-plain)"
+                )),
+            },
+        }
+    }
+}
+
+/// Limits of one exploration.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Budget {
+    /// Most schedules (executions, for DFS).
+    pub schedules: u64,
+    /// Most wall-clock time.
+    pub time: Duration,
+}
+
+impl Budget {
+    /// `schedules` schedules or `seconds` seconds, whichever ends first.
+    pub fn new(schedules: u64, seconds: f64) -> Budget {
+        Budget {
+            schedules,
+            time: Duration::from_secs_f64(seconds),
+        }
+    }
+}
+
+/// A failing run: the schedule that reproduces it and what broke.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// The choices that lead to the violation.
+    pub schedule: Schedule,
+    /// What broke.
+    pub violation: Violation,
+}
+
+/// The verdict of an exploration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// No violation in what was explored; `exhaustive` when that was every interleaving (up to
+    /// equivalence).
+    Holds {
+        /// Whether the search covered the whole space.
+        exhaustive: bool,
+    },
+    /// A violation was found.
+    Violated(Box<Found>),
+    /// Nothing was explored to a conclusion (the budget ended first).
+    Unknown(String),
+}
+
+/// The result of an exploration, with the numbers its verdict rests on.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Schedules (executions) completed or cut short by a violation.
+    pub schedules: u64,
+    /// Events executed in all.
+    pub steps: u64,
+    /// Distinct states reached, when counted.
+    pub distinct_states: Option<u64>,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+}
+
+/// What to count and check during an exploration.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Oracles on.
+    pub oracles: Oracles,
+    /// Count distinct states (slower).
+    pub count_states: bool,
+    /// Seed of the first schedule (random, PCT).
+    pub seed: u64,
+    /// Run only schedules whose index `i` has `i % shard.1 == shard.0`.
+    pub shard: (u64, u64),
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            oracles: Oracles::all(),
+            count_states: false,
+            seed: 0,
+            shard: (0, 1),
+        }
+    }
+}
+
+/// Explores `prog` with `strategy` within `budget`.
+pub fn explore(prog: &Program, strategy: Strategy, budget: Budget, opts: Options) -> Outcome {
+    let start = Instant::now();
+    let mut states = opts.count_states.then(HashSet::new);
+    let (verdict, schedules, steps) = match strategy {
+        Strategy::Random => random::run(prog, budget, &opts, start, &mut states),
+        Strategy::Pct { depth } => pct::run(prog, depth, budget, &opts, start, &mut states),
+        Strategy::Dfs { por } => dfs::run(prog, por, budget, &opts, start, &mut states),
+    };
+    Outcome {
+        verdict,
+        schedules,
+        steps,
+        distinct_states: states.map(|s| s.len() as u64),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// The end of one schedule driven by `choose` (which returns the test to move among the
+/// runnable ones): a violation with its schedule, or `None` when it completed cleanly.
+pub(crate) fn run_one(
+    m: &mut Machine<'_>,
+    choices: &mut Vec<u32>,
+    runnable: &mut Vec<usize>,
+    states: &mut Option<HashSet<u64>>,
+    mut choose: impl FnMut(&[usize], u64) -> usize,
+) -> Option<Found> {
+    m.reset();
+    choices.clear();
+    let n = m.program().tests.len();
+    loop {
+        if let Some(v) = m.violation() {
+            return Some(Found {
+                schedule: Schedule(choices.clone()),
+                violation: v.clone(),
+            });
+        }
+        runnable.clear();
+        runnable.extend((0..n).filter(|&t| m.enabled(t)));
+        if runnable.is_empty() {
+            if m.check_deadlock() {
+                continue;
+            }
+            return None;
+        }
+        let t = choose(runnable, m.steps());
+        m.advance(t);
+        choices.push(t as u32);
+        if let Some(s) = states.as_mut() {
+            s.insert(m.digest());
+        }
+    }
+}
+
+/// SplitMix64: a small, fast, seedable generator (each schedule gets its own stream).
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// The stream of schedule `index` under `seed`.
+    pub fn for_schedule(seed: u64, index: u64) -> Rng {
+        let mut r = Rng(seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        r.next_u64();
+        r
+    }
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((self.next_u64() as u128 * n as u128) >> 64) as u64
+    }
+}

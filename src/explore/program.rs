@@ -1,0 +1,386 @@
+//! A suite compiled for one engine profile and world: every test a flat list of atomic events
+//! over interned cache keys, files and values, so the executor touches no strings.
+
+use std::collections::HashMap;
+
+use crate::check::{Violation, containment};
+use crate::engine::path::is_within;
+use crate::engine::{Location, Profile, Quirk};
+use crate::mount::Sharing;
+use crate::scenario::{CacheOp, Expect, Step, Suite};
+use crate::world::World;
+
+/// One atomic step of a test.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Take one mount of a RUN (mounts are taken in the engine's lock order).
+    Acquire {
+        /// RUN number within the test (the holder's `run`).
+        run: u32,
+        /// Interned key.
+        key: u32,
+        /// Requested mode.
+        sharing: Sharing,
+    },
+    /// One cache operation of a RUN.
+    Op {
+        /// RUN number within the test.
+        run: u32,
+        /// Interned key of the mount it acts on.
+        key: u32,
+        /// What it does.
+        op: OpKind,
+        /// Interned file (per program).
+        file: u32,
+        /// Interned value written or appended (0 for none).
+        value: u32,
+    },
+    /// End of a RUN: release its mounts (unless the unmount fails and the engine skips unlock).
+    Release {
+        /// RUN number within the test.
+        run: u32,
+        /// Its keys.
+        keys: Vec<u32>,
+        /// Injected unmount failure.
+        unmount_fails: bool,
+    },
+    /// End of a build: check its expectation; a local build's process exits.
+    BuildEnd {
+        /// Index into [`Program::expects`].
+        build: u32,
+    },
+    /// `buildah prune`: these keys lie under the prune's cache parent.
+    Prune {
+        /// Interned keys affected.
+        keys: Vec<u32>,
+        /// The parent the prune empties (for reports).
+        parent: String,
+    },
+    /// `rm -rf` of the scratch dir: these keys lie below it.
+    Teardown {
+        /// Interned keys affected.
+        keys: Vec<u32>,
+    },
+}
+
+/// The kind of a cache operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpKind {
+    /// Replace the file.
+    Write,
+    /// Append to the file.
+    Append,
+    /// Print the file (fails the RUN if absent).
+    Read,
+    /// Remove the file.
+    Remove,
+    /// Remove everything in the cache dir.
+    Wipe,
+}
+
+/// A compiled test.
+#[derive(Clone, Debug)]
+pub struct TestProgram {
+    /// The test's name.
+    pub name: String,
+    /// Its events, in order.
+    pub events: Vec<Event>,
+    /// Key bit set of each event (bit `k` for key `k`; all bits when keys exceed 64).
+    pub event_keys: Vec<u64>,
+    /// Union of `event_keys[i..]`, with one extra entry (0) at the end.
+    pub future_keys: Vec<u64>,
+    /// The build (index into [`Program::expects`]) each event belongs to, or `u32::MAX`.
+    pub event_build: Vec<u32>,
+}
+
+/// An interned cache key.
+#[derive(Clone, Debug)]
+pub struct KeyInfo {
+    /// Where the engine puts it.
+    pub loc: Location,
+    /// The mount target it was first seen with (for reports).
+    pub target: String,
+}
+
+/// A suite compiled against one profile and world.
+#[derive(Clone, Debug)]
+pub struct Program {
+    /// The engine with its quirks.
+    pub profile: Profile,
+    /// Topology and remedy.
+    pub world: World,
+    /// Tests that run (skipped ones are absent, see `skipped`).
+    pub tests: Vec<TestProgram>,
+    /// Names of tests the world skips.
+    pub skipped: Vec<String>,
+    /// Interned keys.
+    pub keys: Vec<KeyInfo>,
+    /// Interned file names.
+    pub files: Vec<String>,
+    /// Interned values; index 0 is "no value".
+    pub values: Vec<String>,
+    /// Per build: its test and expectation.
+    pub expects: Vec<(usize, Expect)>,
+    /// Violations visible without running (a cache dir outside its parent).
+    pub static_violations: Vec<Violation>,
+    /// Why the engine cannot run this suite at all (e.g. `sharing=private` on Buildah).
+    pub unsupported: Option<String>,
+}
+
+fn intern(table: &mut Vec<String>, map: &mut HashMap<String, u32>, s: &str) -> u32 {
+    *map.entry(s.to_string()).or_insert_with(|| {
+        table.push(s.to_string());
+        (table.len() - 1) as u32
+    })
+}
+
+/// A suite that cannot be compiled: a mount the engine refuses to place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompileError {
+    /// The test.
+    pub test: String,
+    /// What is wrong.
+    pub problem: String,
+}
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "test {:?}: {}", self.test, self.problem)
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+impl Program {
+    /// Compiles `suite` for `profile` in `world`.
+    pub fn compile(
+        suite: &Suite,
+        profile: Profile,
+        world: &World,
+    ) -> Result<Program, CompileError> {
+        let mut keys: Vec<KeyInfo> = Vec::new();
+        let mut key_ids: HashMap<String, u32> = HashMap::new();
+        let (mut files, mut file_ids) = (Vec::new(), HashMap::new());
+        let (mut values, mut value_ids) = (vec![String::new()], HashMap::new());
+        value_ids.insert(String::new(), 0);
+        let mut expects = Vec::new();
+        let mut static_violations = Vec::new();
+        let mut unsupported = None;
+        let mut tests = Vec::new();
+        let mut skipped = Vec::new();
+        // Prunes and teardowns name paths; their key sets are filled once every key is known.
+        let mut pending_paths: Vec<(usize, usize, String)> = Vec::new();
+
+        for t in &suite.tests {
+            if world.skipped(t) {
+                skipped.push(t.name.clone());
+                continue;
+            }
+            let ti = tests.len();
+            let mut events = Vec::new();
+            let mut event_build = Vec::new();
+            let mut run_no = 0u32;
+            for step in &t.steps {
+                match step {
+                    Step::Build(b) => {
+                        let env = world.build_env(&t.name, &b.env);
+                        let build_no = expects.len() as u32;
+                        expects.push((ti, b.expect.clone()));
+                        for r in &b.runs {
+                            let mut run_keys = Vec::new();
+                            let mut lock_paths = Vec::new();
+                            for m in &r.mounts {
+                                let m = world.mount(&t.name, m);
+                                if m.sharing == Sharing::Private
+                                    && profile.has(Quirk::PrivateRejected)
+                                {
+                                    unsupported.get_or_insert_with(|| {
+                                        format!(
+                                            "{} rejects sharing=private (podman#27188)",
+                                            profile.engine
+                                        )
+                                    });
+                                }
+                                let loc = profile.locate(&m, &r.workdir, &env).map_err(|e| {
+                                    CompileError {
+                                        test: t.name.clone(),
+                                        problem: format!("--mount={m}: {e}"),
+                                    }
+                                })?;
+                                if let Some(msg) = containment::check(&loc) {
+                                    static_violations.push(Violation {
+                                        oracle: crate::check::Oracle::PathContainment,
+                                        test: ti,
+                                        step: 0,
+                                        key: None,
+                                        message: format!("test {:?}: {msg}", t.name),
+                                    });
+                                }
+                                let id = match key_ids.get(&loc.dir) {
+                                    Some(id) => *id,
+                                    None => {
+                                        keys.push(KeyInfo {
+                                            loc: loc.clone(),
+                                            target: m.target.clone(),
+                                        });
+                                        key_ids.insert(loc.dir.clone(), (keys.len() - 1) as u32);
+                                        (keys.len() - 1) as u32
+                                    }
+                                };
+                                lock_paths.push(loc.lock_file.clone().unwrap_or(loc.dir.clone()));
+                                run_keys.push((id, m.sharing));
+                            }
+                            let refs: Vec<&str> = lock_paths.iter().map(String::as_str).collect();
+                            for i in profile.lock_order(&refs) {
+                                let (key, sharing) = run_keys[i];
+                                events.push(Event::Acquire {
+                                    run: run_no,
+                                    key,
+                                    sharing,
+                                });
+                                event_build.push(build_no);
+                            }
+                            for op in &r.ops {
+                                let (mount, kind, file, data) = match op {
+                                    CacheOp::Write { mount, file, data } => {
+                                        (*mount, OpKind::Write, file.as_str(), data.as_str())
+                                    }
+                                    CacheOp::Append { mount, file, data } => {
+                                        (*mount, OpKind::Append, file.as_str(), data.as_str())
+                                    }
+                                    CacheOp::Read { mount, file } => {
+                                        (*mount, OpKind::Read, file.as_str(), "")
+                                    }
+                                    CacheOp::Remove { mount, file } => {
+                                        (*mount, OpKind::Remove, file.as_str(), "")
+                                    }
+                                    CacheOp::Wipe { mount } => (*mount, OpKind::Wipe, "", ""),
+                                };
+                                let Some((key, _)) = run_keys.get(mount) else {
+                                    return Err(CompileError {
+                                        test: t.name.clone(),
+                                        problem: format!(
+                                            "an operation names mount {mount}, the RUN has {}",
+                                            run_keys.len()
+                                        ),
+                                    });
+                                };
+                                events.push(Event::Op {
+                                    run: run_no,
+                                    key: *key,
+                                    op: kind,
+                                    file: intern(&mut files, &mut file_ids, file),
+                                    value: intern(&mut values, &mut value_ids, data),
+                                });
+                                event_build.push(build_no);
+                            }
+                            events.push(Event::Release {
+                                run: run_no,
+                                keys: run_keys.iter().map(|k| k.0).collect(),
+                                unmount_fails: r.unmount_fails,
+                            });
+                            event_build.push(build_no);
+                            run_no += 1;
+                        }
+                        events.push(Event::BuildEnd { build: build_no });
+                        event_build.push(build_no);
+                    }
+                    Step::Prune { env } => {
+                        let parent = profile.cache_parent(&world.prune_env(&t.name, env));
+                        pending_paths.push((ti, events.len(), parent.clone()));
+                        events.push(Event::Prune {
+                            keys: Vec::new(),
+                            parent,
+                        });
+                        event_build.push(u32::MAX);
+                    }
+                    Step::Teardown => {
+                        pending_paths.push((ti, events.len(), world.scratch(&t.name)));
+                        events.push(Event::Teardown { keys: Vec::new() });
+                        event_build.push(u32::MAX);
+                    }
+                }
+            }
+            tests.push(TestProgram {
+                name: t.name.clone(),
+                events,
+                event_keys: Vec::new(),
+                future_keys: Vec::new(),
+                event_build,
+            });
+        }
+        let buildkit = profile.engine == crate::engine::Engine::BuildKit;
+        for (ti, ei, path) in pending_paths {
+            let under: Vec<u32> = (0..keys.len() as u32)
+                .filter(|&k| {
+                    let loc = &keys[k as usize].loc;
+                    match &tests[ti].events[ei] {
+                        // BuildKit's prune is daemon-wide; a teardown never reaches the daemon.
+                        Event::Prune { .. } if buildkit => true,
+                        Event::Teardown { .. } if buildkit => false,
+                        _ => is_within(&loc.dir, &path),
+                    }
+                })
+                .collect();
+            match &mut tests[ti].events[ei] {
+                Event::Prune { keys, .. } | Event::Teardown { keys } => *keys = under,
+                _ => unreachable!("pending paths point at prunes and teardowns"),
+            }
+        }
+        let wide = keys.len() > 64;
+        for t in &mut tests {
+            t.event_keys = t
+                .events
+                .iter()
+                .map(|e| {
+                    let ks: &[u32] = match e {
+                        Event::Acquire { key, .. } | Event::Op { key, .. } => {
+                            std::slice::from_ref(key)
+                        }
+                        Event::Release { keys, .. }
+                        | Event::Prune { keys, .. }
+                        | Event::Teardown { keys } => keys,
+                        Event::BuildEnd { .. } => &[],
+                    };
+                    if wide {
+                        u64::MAX
+                    } else {
+                        ks.iter().fold(0, |b, k| b | 1 << k)
+                    }
+                })
+                .collect();
+            // A build's end releases what its process still holds (local): it touches every
+            // key the build used.
+            for i in 0..t.events.len() {
+                if let Event::BuildEnd { build } = t.events[i] {
+                    let mask = (0..i)
+                        .filter(|&j| t.event_build[j] == build)
+                        .fold(0, |b, j| b | t.event_keys[j]);
+                    t.event_keys[i] = mask;
+                }
+            }
+            let mut fut = vec![0u64; t.events.len() + 1];
+            for i in (0..t.events.len()).rev() {
+                fut[i] = fut[i + 1] | t.event_keys[i];
+            }
+            t.future_keys = fut;
+        }
+        Ok(Program {
+            profile,
+            world: world.clone(),
+            tests,
+            skipped,
+            keys,
+            files,
+            values,
+            expects,
+            static_violations,
+            unsupported,
+        })
+    }
+
+    /// Total events over all tests (the length of every complete schedule).
+    pub fn total_events(&self) -> usize {
+        self.tests.iter().map(|t| t.events.len()).sum()
+    }
+}

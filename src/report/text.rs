@@ -1,0 +1,164 @@
+//! The counterexample as a swimlane timeline: a column per test, a row per step, the cache dir
+//! the tests share named above it.
+
+use std::fmt::Write;
+
+use crate::explore::Verdict;
+use crate::run::{Counterexample, RunReport};
+
+const WIDTH: usize = 44;
+
+fn cell(s: &str) -> String {
+    let n = s.chars().count();
+    if n <= WIDTH {
+        format!("{s}{}", " ".repeat(WIDTH - n))
+    } else {
+        let cut: String = s.chars().take(WIDTH - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+/// The swimlane of a counterexample.
+pub fn swimlanes(cx: &Counterexample) -> String {
+    let mut out = String::new();
+    for (dir, target, tests) in &cx.shared_dirs {
+        let names: Vec<&str> = tests.iter().map(|t| cx.tests[*t].as_str()).collect();
+        let _ = writeln!(
+            out,
+            "shared cache dir: {dir}  (target {target}; used by {})",
+            names.join(", ")
+        );
+    }
+    let lanes: Vec<usize> = {
+        let mut v: Vec<usize> = cx.history.iter().map(|r| r.test).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let _ = write!(out, "\n step │");
+    for t in &lanes {
+        let _ = write!(out, " {}│", cell(&format!("[{t}] {}", cx.tests[*t])));
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "──────┼{}",
+        format!("{}┼", "─".repeat(WIDTH + 1)).repeat(lanes.len())
+    );
+    let hot: Vec<&str> = cx.shared_dirs.iter().map(|(_, t, _)| t.as_str()).collect();
+    for r in &cx.history {
+        let _ = write!(out, "{:>5} │", r.step);
+        for t in &lanes {
+            let text = if *t == r.test {
+                let mark = r.key.is_some() && hot.iter().any(|h| r.text.contains(h));
+                format!("{}{}", if mark { "*" } else { " " }, r.text)
+            } else {
+                String::new()
+            };
+            let _ = write!(out, " {}│", cell(&text));
+        }
+        out.push('\n');
+    }
+    out.push_str("  (* = a step on the shared cache dir)\n");
+    out
+}
+
+/// The whole report of a run, for a terminal.
+pub fn render(report: &RunReport, replay_path: Option<&str>) -> String {
+    let c = &report.config;
+    let o = &report.outcome;
+    let mut out = String::new();
+    let setting = format!(
+        "{} on {}, topology {}, remedy {}{}",
+        c.suite.name,
+        c.profile.engine,
+        c.world.topology,
+        c.world.remedy,
+        c.sharing
+            .map(|s| format!(", sharing {s}"))
+            .unwrap_or_default()
+    );
+    let rate = if o.elapsed.as_secs_f64() > 0.0 {
+        o.steps as f64 / o.elapsed.as_secs_f64()
+    } else {
+        0.0
+    };
+    let states = o
+        .distinct_states
+        .map(|s| format!(", {s} distinct states"))
+        .unwrap_or_default();
+    let basis = format!(
+        "{} schedule(s), {} steps{states}, {:.2} s ({:.0} steps/s), strategy {}",
+        o.schedules,
+        o.steps,
+        o.elapsed.as_secs_f64(),
+        rate,
+        c.strategy
+    );
+    if let Some(u) = &report.unsupported {
+        let _ = writeln!(out, "UNSUPPORTED: {setting}\n  {u}");
+        return out;
+    }
+    if !report.skipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "coverage lost: {} of {} test(s) skipped here: {}",
+            report.skipped.len(),
+            c.suite.tests.len(),
+            report.skipped.join(", ")
+        );
+    }
+    match &o.verdict {
+        Verdict::Holds { exhaustive } => {
+            let _ = writeln!(
+                out,
+                "HOLDS: {setting}\n  {} on {basis}",
+                if *exhaustive {
+                    "every interleaving explored (up to equivalence)"
+                } else {
+                    "no violation (not exhaustive)"
+                }
+            );
+        }
+        Verdict::Unknown(why) => {
+            let _ = writeln!(out, "UNKNOWN: {setting}\n  {why}; {basis}");
+        }
+        Verdict::Violated(found) => {
+            let _ = writeln!(out, "VIOLATED: {setting}");
+            let _ = writeln!(out, "  found by {basis}");
+            let _ = writeln!(
+                out,
+                "  first violation: [{}] {}",
+                found.violation.oracle, found.violation.message
+            );
+            if let Some(cx) = &report.counterexample {
+                let steps = cx.history.len();
+                let _ = writeln!(
+                    out,
+                    "\nminimal counterexample ({} test(s), {} step(s), {} context switch(es); {} shrink tries):",
+                    cx.history
+                        .iter()
+                        .map(|r| r.test)
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .len(),
+                    steps,
+                    cx.schedule.switches(),
+                    cx.shrink_tries
+                );
+                out.push_str(&swimlanes(cx));
+                if let Some(v) = &cx.violation {
+                    let _ = writeln!(
+                        out,
+                        "\nviolation at step {} [{}]: {}",
+                        v.step, v.oracle, v.message
+                    );
+                }
+                let _ = writeln!(out, "schedule: {}", cx.schedule);
+                if let Some(p) = replay_path {
+                    let _ = writeln!(out, "replay:   mountfuzz replay {p}");
+                }
+            }
+        }
+    }
+    out
+}

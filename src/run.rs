@@ -1,0 +1,234 @@
+//! One fuzzing run end to end: a suite, an engine profile and a world, explored within a
+//! budget; a violation is shrunk into a minimal counterexample and replayed with a history.
+//! The CLI's `run` and `replay` and the library API ([`crate::Check`]) all go through here.
+
+use std::time::Duration;
+
+use crate::check::{Oracle, Oracles, Violation};
+use crate::engine::Profile;
+use crate::explore::executor::Record;
+use crate::explore::program::CompileError;
+use crate::explore::replay::{Diverged, replay};
+use crate::explore::shrink::shrink;
+use crate::explore::{self, Budget, Options, Outcome, Program, Schedule, Strategy, Verdict};
+use crate::mount::Sharing;
+use crate::scenario::Suite;
+use crate::world::World;
+
+/// Everything a run needs.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// The workload.
+    pub suite: Suite,
+    /// Engine and quirks.
+    pub profile: Profile,
+    /// Topology and remedy.
+    pub world: World,
+    /// Override every mount's sharing mode (tests named for a mode keep theirs).
+    pub sharing: Option<Sharing>,
+    /// How schedules are chosen.
+    pub strategy: Strategy,
+    /// Limits.
+    pub budget: Budget,
+    /// Oracles, seed, shard, state counting.
+    pub options: Options,
+    /// Time for shrinking a violation.
+    pub shrink_time: Duration,
+}
+
+/// A minimal counterexample with its recorded history.
+#[derive(Clone, Debug)]
+pub struct Counterexample {
+    /// The shrunk suite.
+    pub suite: Suite,
+    /// The schedule over the compiled program's tests.
+    pub schedule: Schedule,
+    /// What breaks; `None` when a replay ran cleanly (it no longer reproduces).
+    pub violation: Option<Violation>,
+    /// Every step, for the timeline.
+    pub history: Vec<Record>,
+    /// The compiled program's test names, in schedule-index order.
+    pub tests: Vec<String>,
+    /// Cache dirs that more than one test touched: (dir, mount target, test indices).
+    pub shared_dirs: Vec<(String, String, Vec<usize>)>,
+    /// Candidates tried while shrinking.
+    pub shrink_tries: u64,
+}
+
+/// The result of a run.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    /// The configuration that ran (with the sharing override applied to the suite).
+    pub config: RunConfig,
+    /// What the exploration found and the numbers behind it.
+    pub outcome: Outcome,
+    /// Tests the world skipped (coverage lost).
+    pub skipped: Vec<String>,
+    /// Why the engine cannot run this suite at all, if so.
+    pub unsupported: Option<String>,
+    /// The minimal counterexample, when a violation was found.
+    pub counterexample: Option<Counterexample>,
+}
+
+impl RunReport {
+    /// Process exit code: 0 holds, 1 violation, 2 unsupported (the engine rejects the input),
+    /// 3 unknown (the budget ended first).
+    pub fn exit_code(&self) -> u8 {
+        match (&self.outcome.verdict, &self.unsupported) {
+            (_, Some(_)) => 2,
+            (Verdict::Holds { .. }, None) => 0,
+            (Verdict::Violated(_), None) => 1,
+            (Verdict::Unknown(_), None) => 3,
+        }
+    }
+}
+
+/// Runs `config`.
+pub fn run(config: RunConfig) -> Result<RunReport, CompileError> {
+    let mut config = config;
+    if let Some(s) = config.sharing {
+        config.suite = config.suite.clone().with_sharing(s);
+    }
+    let prog = Program::compile(&config.suite, config.profile, &config.world)?;
+    let outcome = if prog.unsupported.is_some() {
+        Outcome {
+            verdict: Verdict::Unknown("unsupported".into()),
+            schedules: 0,
+            steps: 0,
+            distinct_states: None,
+            elapsed: Duration::ZERO,
+        }
+    } else {
+        find(&prog, &config)
+    };
+    let counterexample = match &outcome.verdict {
+        Verdict::Violated(found) => {
+            let cx = shrink(
+                &config.suite,
+                config.profile,
+                &config.world,
+                config.options.oracles,
+                found,
+                config.shrink_time,
+            );
+            Some(
+                replay_recorded(
+                    &cx.suite,
+                    config.profile,
+                    &config.world,
+                    config.options.oracles,
+                    &cx.schedule,
+                    cx.tries,
+                )
+                .expect("a shrunk counterexample compiles and replays"),
+            )
+        }
+        _ => None,
+    };
+    Ok(RunReport {
+        skipped: prog.skipped.clone(),
+        unsupported: prog.unsupported.clone(),
+        config,
+        outcome,
+        counterexample,
+    })
+}
+
+/// Explores; when the first violation is only a failed expectation (a symptom), spends a little
+/// more budget looking for a violation of a causal oracle (isolation, locking, …) and reports
+/// that instead if one turns up. The counts cover both searches.
+fn find(prog: &Program, config: &RunConfig) -> Outcome {
+    let first = explore::explore(prog, config.strategy, config.budget, config.options);
+    let Verdict::Violated(found) = &first.verdict else {
+        return first;
+    };
+    if found.violation.oracle != Oracle::Expectation {
+        return first;
+    }
+    let causes: Vec<Oracle> = Oracle::ALL
+        .into_iter()
+        .filter(|o| *o != Oracle::Expectation && config.options.oracles.has(*o))
+        .collect();
+    let extra = Budget {
+        schedules: config.budget.schedules.min(10_000),
+        time: config.budget.time.min(Duration::from_secs(2)),
+    };
+    let opts = Options {
+        oracles: Oracles::of(&causes),
+        ..config.options
+    };
+    let second = explore::explore(prog, config.strategy, extra, opts);
+    let mut best = if matches!(second.verdict, Verdict::Violated(_)) {
+        second.clone()
+    } else {
+        first.clone()
+    };
+    best.schedules = first.schedules + second.schedules;
+    best.steps = first.steps + second.steps;
+    best.elapsed = first.elapsed + second.elapsed;
+    best.distinct_states = match (first.distinct_states, second.distinct_states) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        _ => None,
+    };
+    best
+}
+
+/// Why a replay could not be carried out.
+#[derive(Clone, Debug)]
+pub enum ReplayError {
+    /// The suite does not compile for that engine and world.
+    Compile(CompileError),
+    /// The schedule does not fit the suite.
+    Diverged(Diverged),
+}
+
+impl std::fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReplayError::Compile(e) => write!(f, "{e}"),
+            ReplayError::Diverged(d) => write!(f, "the schedule does not fit the suite: {d}"),
+        }
+    }
+}
+
+/// Replays `schedule` strictly, recording a history; the result's `violation` says whether
+/// it reproduces.
+pub fn replay_recorded(
+    suite: &Suite,
+    profile: Profile,
+    world: &World,
+    oracles: Oracles,
+    schedule: &Schedule,
+    shrink_tries: u64,
+) -> Result<Counterexample, ReplayError> {
+    let prog = Program::compile(suite, profile, world).map_err(ReplayError::Compile)?;
+    let r = replay(&prog, schedule, oracles, true, false).map_err(ReplayError::Diverged)?;
+    let tests: Vec<String> = prog.tests.iter().map(|t| t.name.clone()).collect();
+    let mut by_key: Vec<Vec<usize>> = vec![Vec::new(); prog.keys.len()];
+    for rec in &r.history {
+        if let Some(k) = rec.key.filter(|k| !by_key[*k].contains(&rec.test)) {
+            by_key[k].push(rec.test);
+        }
+    }
+    let shared_dirs = by_key
+        .into_iter()
+        .enumerate()
+        .filter(|(_, ts)| ts.len() > 1)
+        .map(|(k, ts)| {
+            (
+                prog.keys[k].loc.dir.clone(),
+                prog.keys[k].target.clone(),
+                ts,
+            )
+        })
+        .collect();
+    Ok(Counterexample {
+        suite: suite.clone(),
+        schedule: r.executed,
+        violation: r.violation,
+        history: r.history,
+        tests,
+        shared_dirs,
+        shrink_tries,
+    })
+}

@@ -1,0 +1,157 @@
+//! What a RUN's command does to its cache mounts, read from the small shell vocabulary the cache
+//! tests use (`echo X > f`, `echo X >> f`, `cat f`, `rm -f f`, `rm -rf dir/*`, joined by `&&` or
+//! `;`), and the reverse: a Containerfile that performs given operations.
+
+use crate::containerfile::{Command, split_words};
+use crate::engine::path::{clean, is_within, join};
+use crate::mount::{Dialect, MountSpec, display};
+
+use super::{Build, CacheOp};
+
+/// The cache operations of `command`, against `mounts` (targets resolved against `workdir`).
+/// Commands that name no cache path are ignored; one that names a cache path in a way this
+/// vocabulary does not cover is an error, so nothing the workload does is silently lost.
+pub fn ops(command: &Command, mounts: &[MountSpec], workdir: &str) -> Result<Vec<CacheOp>, String> {
+    let script = match command {
+        Command::Shell(s) => s.clone(),
+        Command::Exec(args) => {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            match args.as_slice() {
+                [sh, "-c", script] if sh.ends_with("sh") => script.to_string(),
+                [bb, rest @ ..] if bb.ends_with("busybox") => rest.join(" "),
+                _ => args.join(" "),
+            }
+        }
+    };
+    let words = split_words(&script)?;
+    let targets: Vec<String> = mounts.iter().map(|m| join(workdir, &m.target)).collect();
+    let locate = |p: &str| -> Option<(usize, String)> {
+        let abs = join(workdir, p);
+        targets
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| is_within(&abs, t))
+            .max_by_key(|(_, t)| t.len())
+            .map(|(i, t)| (i, abs[t.len()..].trim_start_matches('/').to_string()))
+    };
+    let mut out = Vec::new();
+    let mut cmds: Vec<Vec<String>> = vec![Vec::new()];
+    for w in words {
+        if w == "&&" || w == ";" {
+            cmds.push(Vec::new());
+        } else if let Some(stripped) = w.strip_suffix(';') {
+            cmds.last_mut().unwrap().push(stripped.to_string());
+            cmds.push(Vec::new());
+        } else {
+            cmds.last_mut().unwrap().push(w);
+        }
+    }
+    for c in cmds.iter().filter(|c| !c.is_empty()) {
+        let c: Vec<&str> = c.iter().map(String::as_str).collect();
+        let touches = c.iter().any(|w| locate(w).is_some());
+        let file_in = |p: &str| -> Result<(usize, String), String> {
+            match locate(p) {
+                Some((m, f)) if !f.is_empty() && !f.contains('*') => Ok((m, f)),
+                _ => Err(format!("{p:?} is not a file inside a cache mount")),
+            }
+        };
+        match c.as_slice() {
+            ["echo", data @ .., op @ (">" | ">>"), path] => {
+                let (mount, file) = file_in(path)?;
+                let data = data.join(" ");
+                out.push(if *op == ">" {
+                    CacheOp::Write { mount, file, data }
+                } else {
+                    CacheOp::Append { mount, file, data }
+                });
+            }
+            ["cat", path] => {
+                let (mount, file) = file_in(path)?;
+                out.push(CacheOp::Read { mount, file });
+            }
+            ["rm", flags, path] if flags.starts_with('-') => {
+                let abs = join(workdir, path);
+                match path.strip_suffix("/*") {
+                    Some(dir) if targets.contains(&clean(&join(workdir, dir))) => {
+                        let mount = targets
+                            .iter()
+                            .position(|t| *t == join(workdir, dir))
+                            .unwrap();
+                        out.push(CacheOp::Wipe { mount });
+                    }
+                    _ if targets.contains(&abs) => {
+                        return Err(format!(
+                            "`rm {flags} {path}` removes the mount point itself; write `{path}/*`"
+                        ));
+                    }
+                    _ => {
+                        let (mount, file) = file_in(path)?;
+                        out.push(CacheOp::Remove { mount, file });
+                    }
+                }
+            }
+            _ if touches => {
+                return Err(format!(
+                    "`{}` uses a cache path in a way mountfuzz does not model (it knows echo > / >>, cat, rm)",
+                    c.join(" ")
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+fn quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', ""))
+    }
+}
+
+/// A Containerfile whose RUNs perform `build`'s operations (what `to_toml` and `import` print).
+pub fn containerfile_text(build: &Build, dialect: Dialect) -> String {
+    let mut text = String::from("FROM scratch\n");
+    let mut workdir = "/".to_string();
+    for r in &build.runs {
+        if r.workdir != workdir {
+            text.push_str(&format!("WORKDIR {}\n", r.workdir));
+            workdir = r.workdir.clone();
+        }
+        let path =
+            |m: usize, f: &str| format!("{}/{}", r.mounts[m].target.trim_end_matches('/'), f);
+        let cmds: Vec<String> = r
+            .ops
+            .iter()
+            .map(|op| match op {
+                CacheOp::Write { mount, file, data } => {
+                    format!("echo {} > {}", quote(data), path(*mount, file))
+                }
+                CacheOp::Append { mount, file, data } => {
+                    format!("echo {} >> {}", quote(data), path(*mount, file))
+                }
+                CacheOp::Read { mount, file } => format!("cat {}", path(*mount, file)),
+                CacheOp::Remove { mount, file } => format!("rm -f {}", path(*mount, file)),
+                CacheOp::Wipe { mount } => {
+                    format!("rm -rf {}/*", r.mounts[*mount].target.trim_end_matches('/'))
+                }
+            })
+            .collect();
+        let flags: Vec<String> = r
+            .mounts
+            .iter()
+            .map(|m| format!("--mount={}", display(m, dialect)))
+            .collect();
+        let cmd = if cmds.is_empty() {
+            "true".to_string()
+        } else {
+            cmds.join(" && ")
+        };
+        text.push_str(&format!("RUN {} {}\n", flags.join(" "), cmd));
+    }
+    text
+}
