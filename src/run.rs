@@ -173,6 +173,42 @@ fn find(prog: &Program, config: &RunConfig) -> Outcome {
     best
 }
 
+/// The suite with every build's expectation set to what it does when its test runs alone
+/// (output of its reads, or the failure of a read), as the bats tests are written: each passes
+/// alone, so any violation in parallel is interference.
+pub fn calibrate(suite: &Suite, profile: Profile, world: &World) -> Result<Suite, CompileError> {
+    let mut out = suite.clone();
+    for (ti, test) in suite.tests.iter().enumerate() {
+        let alone = Suite {
+            name: suite.name.clone(),
+            tests: vec![test.clone()],
+        };
+        let prog = Program::compile(&alone, profile, world)?;
+        if prog.tests.is_empty() {
+            continue; // skipped in this world
+        }
+        let r = replay(&prog, &Schedule::default(), Oracles::none(), true, true)
+            .expect("a lenient replay always fits");
+        let mut ends = r.history.iter().filter_map(|h| h.build.as_ref());
+        for step in out.tests[ti].steps.iter_mut() {
+            let crate::scenario::Step::Build(b) = step else {
+                continue;
+            };
+            let Some(end) = ends.next() else { break };
+            let printed = end.output.trim_end();
+            b.expect = match &end.failure {
+                Some(f) if f.contains("No such file or directory") => {
+                    crate::scenario::Expect::FailsWith("No such file or directory".into())
+                }
+                Some(f) => crate::scenario::Expect::FailsWith(f.clone()),
+                None if printed.is_empty() => crate::scenario::Expect::Success,
+                None => crate::scenario::Expect::OutputContains(printed.to_string()),
+            };
+        }
+    }
+    Ok(out)
+}
+
 /// Why a replay could not be carried out.
 #[derive(Clone, Debug)]
 pub enum ReplayError {

@@ -90,6 +90,10 @@ impl Oracles {
     pub fn all() -> Oracles {
         Oracles(u16::MAX)
     }
+    /// None (a run that only records).
+    pub fn none() -> Oracles {
+        Oracles(0)
+    }
     /// Only these.
     pub fn of(os: &[Oracle]) -> Oracles {
         Oracles(os.iter().fold(0, |b, o| b | 1 << *o as u8))

@@ -45,6 +45,17 @@ pub struct Record {
     pub key: Option<usize>,
     /// What happened, for people.
     pub text: String,
+    /// For a build's end: how the build ended.
+    pub build: Option<BuildOutcome>,
+}
+
+/// How a build ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildOutcome {
+    /// Its error message, if it failed.
+    pub failure: Option<String>,
+    /// What its reads printed, a line each.
+    pub output: String,
 }
 
 /// The state of one run of a program.
@@ -216,6 +227,7 @@ impl<'p> Machine<'p> {
                     test: t,
                     key,
                     text,
+                    build: None,
                 });
             }
         }
@@ -514,6 +526,9 @@ impl<'p> Machine<'p> {
                     Some(f) => format!("build ends: failed ({f})"),
                     None => format!("build ends: ok, output {:?}", output.trim_end()),
                 });
+                if let Some(last) = self.history.as_mut().and_then(|h| h.last_mut()) {
+                    last.build = Some(BuildOutcome { failure, output });
+                }
                 self.failure[t] = None;
                 self.output[t].clear();
             }

@@ -1,0 +1,126 @@
+//! Every cell of the verify matrix (remedy × sharing × engine, remote topology, the built-in
+//! `buildah-bud-cache` suite), pinned with the reason for its verdict. A `holds` must rest on an
+//! exhaustive search (or, for skip-remote, say what coverage it lost).
+
+use mountfuzz::engine::{BuildahVersion, Engine};
+use mountfuzz::explore::Budget;
+use mountfuzz::mount::Sharing;
+use mountfuzz::scenario::builtin;
+use mountfuzz::verify::{Cell, CellVerdict, VerifyConfig, verify};
+use mountfuzz::world::{Remedy, Topology};
+
+/// The expected verdict, the oracle (or phrase) its reason must name, and why.
+fn expected(
+    engine: Engine,
+    sharing: Sharing,
+    remedy: Remedy,
+) -> (CellVerdict, &'static str, &'static str) {
+    use CellVerdict::*;
+    let buildah = matches!(engine, Engine::Buildah(_));
+    match (remedy, buildah, sharing) {
+        (Remedy::SkipRemote, _, _) => (
+            Holds,
+            "skipped",
+            "nothing runs remotely, so nothing can break: the coverage is what is lost",
+        ),
+        (_, true, Sharing::Private) => (
+            Unsupported,
+            "rejects sharing=private",
+            "Buildah refuses sharing=private (podman#27188)",
+        ),
+        (Remedy::None, true, _) => (
+            Violated,
+            "[expectation]",
+            "prune runs on the client with the test's TMPDIR and empties a dir the server never used",
+        ),
+        (Remedy::GlobalTmpdir, true, _) => (
+            Violated,
+            "[isolation]",
+            "one TMPDIR for every test and server: prune now agrees, but all tests share /test",
+        ),
+        (Remedy::ServerEnv | Remedy::ForwardEnv, true, _) => (
+            Holds,
+            "every interleaving",
+            "the build runs with the test's TMPDIR again, as locally: one cache parent per test",
+        ),
+        (Remedy::UniqueId, true, _) => (
+            Violated,
+            "[expectation]",
+            "ids keep the caches apart, but prune still runs locally against the wrong dir",
+        ),
+        (Remedy::UniqueId, false, _) => (
+            Violated,
+            "[expectation]",
+            "BuildKit's prune is daemon-wide: one test's prune empties another's unique cache",
+        ),
+        (_, false, _) => (
+            Violated,
+            "[isolation]",
+            "BuildKit keeps caches in the daemon: TMPDIR never separated them",
+        ),
+    }
+}
+
+#[test]
+fn every_cell_of_the_matrix_has_its_reason() {
+    let suite = builtin::find("buildah-bud-cache").unwrap().suite();
+    let cells: Vec<Cell> = verify(&VerifyConfig {
+        suite,
+        engines: Engine::ALL.to_vec(),
+        topology: Topology::Remote,
+        budget: Budget::new(500_000, 30.0),
+        fallback_schedules: 10_000,
+    })
+    .unwrap();
+    assert_eq!(cells.len(), 3 * 3 * 6);
+    let mut wrong = Vec::new();
+    for c in &cells {
+        let (verdict, phrase, why) = expected(c.engine, c.sharing, c.remedy);
+        let ok = c.verdict == verdict
+            && c.reason.contains(phrase)
+            && (verdict != CellVerdict::Holds || c.exhaustive)
+            && (verdict == CellVerdict::Unsupported || c.schedules > 0);
+        if !ok {
+            wrong.push(format!(
+                "{} {} {}: got {} ({} schedules, exhaustive {}): {}\n  expected {} naming {phrase:?} because {why}",
+                c.engine,
+                c.sharing,
+                c.remedy,
+                c.verdict.name(),
+                c.schedules,
+                c.exhaustive,
+                c.reason,
+                verdict.name()
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // The remedies that hold do so on real exploration, not on an empty suite.
+    let holds = cells
+        .iter()
+        .filter(|c| c.verdict == CellVerdict::Holds && c.remedy != Remedy::SkipRemote);
+    for c in holds {
+        assert!(c.distinct_states > 10, "{c:?}");
+    }
+}
+
+#[test]
+fn the_fix_podman_chose_hides_the_bug_rather_than_curing_it() {
+    // Locally the suite passes; remotely it fails; skip-remote "passes" by running nothing.
+    let suite = builtin::find("buildah-bud-cache").unwrap().suite();
+    let engine = Engine::Buildah(BuildahVersion::V1_28);
+    let cells = verify(&VerifyConfig {
+        suite,
+        engines: vec![engine],
+        topology: Topology::Local,
+        budget: Budget::new(500_000, 30.0),
+        fallback_schedules: 10_000,
+    })
+    .unwrap();
+    let local = cells
+        .iter()
+        .find(|c| c.remedy == Remedy::None && c.sharing == Sharing::Shared)
+        .unwrap();
+    assert_eq!(local.verdict, CellVerdict::Holds, "{}", local.reason);
+    assert!(local.exhaustive);
+}
