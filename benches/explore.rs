@@ -31,7 +31,10 @@ fn throughput(c: &mut Criterion) {
                     &prog,
                     strategy,
                     Budget::new(SCHEDULES, 60.0),
-                    Options { seed, ..Options::default() },
+                    Options {
+                        seed,
+                        ..Options::default()
+                    },
                 );
                 assert_eq!(o.steps, steps);
                 o
@@ -42,7 +45,14 @@ fn throughput(c: &mut Criterion) {
     let mut g = c.benchmark_group("explore-schedules");
     g.throughput(Throughput::Elements(SCHEDULES));
     g.bench_function("random", |b| {
-        b.iter(|| explore::explore(&prog, Strategy::Random, Budget::new(SCHEDULES, 60.0), Options::default()))
+        b.iter(|| {
+            explore::explore(
+                &prog,
+                Strategy::Random,
+                Budget::new(SCHEDULES, 60.0),
+                Options::default(),
+            )
+        })
     });
     g.finish();
 }
@@ -51,7 +61,12 @@ fn proofs(c: &mut Criterion) {
     let prog = program(Remedy::ServerEnv);
     c.bench_function("dfs-por/prove-server-env", |b| {
         b.iter(|| {
-            let o = explore::explore(&prog, Strategy::Dfs { por: true }, Budget::new(u64::MAX, 60.0), Options::default());
+            let o = explore::explore(
+                &prog,
+                Strategy::Dfs { por: true },
+                Budget::new(u64::MAX, 60.0),
+                Options::default(),
+            );
             assert_eq!(o.verdict, Verdict::Holds { exhaustive: true });
             o
         })
@@ -61,7 +76,15 @@ fn proofs(c: &mut Criterion) {
         let mut seed = 0;
         b.iter(|| {
             seed += 1;
-            let o = explore::explore(&bad, Strategy::Random, Budget::new(1_000_000, 60.0), Options { seed, ..Options::default() });
+            let o = explore::explore(
+                &bad,
+                Strategy::Random,
+                Budget::new(1_000_000, 60.0),
+                Options {
+                    seed,
+                    ..Options::default()
+                },
+            );
             assert!(matches!(o.verdict, Verdict::Violated(_)));
             o
         })

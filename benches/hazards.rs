@@ -14,27 +14,94 @@ const BUDGET: u64 = 100_000;
 
 fn main() {
     let rows: &[(&str, &str, Engine, Topology, Oracle)] = &[
-        ("podman#25414 interference", "buildah-bud-cache", CUR, Topology::Remote, Oracle::Isolation),
-        ("non-re-entrant lock", "hazard-non-reentrant", CUR, Topology::Local, Oracle::Deadlock),
-        ("locks in flag order", "hazard-flag-order", CUR, Topology::Local, Oracle::Deadlock),
-        ("prune without lock", "hazard-prune-without-lock", CUR, Topology::Local, Oracle::Expectation),
-        ("unlock skipped on unmount error", "hazard-unmount-error", CUR, Topology::Remote, Oracle::Deadlock),
-        ("lock file inside the cache (1.28)", "hazard-lock-file-in-cache", OLD, Topology::Local, Oracle::LockIntegrity),
-        ("shared bypasses holders (BuildKit)", "hazard-shared-bypasses", Engine::BuildKit, Topology::Local, Oracle::SharedCoherence),
-        ("shared writers collide", "hazard-shared-writers", CUR, Topology::Local, Oracle::Isolation),
-        ("unhashed id escapes (1.28)", "hazard-unhashed-id", OLD, Topology::Local, Oracle::PathContainment),
+        (
+            "podman#25414 interference",
+            "buildah-bud-cache",
+            CUR,
+            Topology::Remote,
+            Oracle::Isolation,
+        ),
+        (
+            "non-re-entrant lock",
+            "hazard-non-reentrant",
+            CUR,
+            Topology::Local,
+            Oracle::Deadlock,
+        ),
+        (
+            "locks in flag order",
+            "hazard-flag-order",
+            CUR,
+            Topology::Local,
+            Oracle::Deadlock,
+        ),
+        (
+            "prune without lock",
+            "hazard-prune-without-lock",
+            CUR,
+            Topology::Local,
+            Oracle::Expectation,
+        ),
+        (
+            "unlock skipped on unmount error",
+            "hazard-unmount-error",
+            CUR,
+            Topology::Remote,
+            Oracle::Deadlock,
+        ),
+        (
+            "lock file inside the cache (1.28)",
+            "hazard-lock-file-in-cache",
+            OLD,
+            Topology::Local,
+            Oracle::LockIntegrity,
+        ),
+        (
+            "shared bypasses holders (BuildKit)",
+            "hazard-shared-bypasses",
+            Engine::BuildKit,
+            Topology::Local,
+            Oracle::SharedCoherence,
+        ),
+        (
+            "shared writers collide",
+            "hazard-shared-writers",
+            CUR,
+            Topology::Local,
+            Oracle::Isolation,
+        ),
+        (
+            "unhashed id escapes (1.28)",
+            "hazard-unhashed-id",
+            OLD,
+            Topology::Local,
+            Oracle::PathContainment,
+        ),
     ];
-    let strategies = [Strategy::Random, Strategy::Pct { depth: 2 }, Strategy::Pct { depth: 3 }];
+    let strategies = [
+        Strategy::Random,
+        Strategy::Pct { depth: 2 },
+        Strategy::Pct { depth: 3 },
+    ];
     println!("| hazard | engine | oracle | random | pct:2 | pct:3 |");
     println!("|---|---|---|---|---|---|");
     for (label, suite, engine, topology, oracle) in rows {
         let s = builtin::find(suite).unwrap().suite();
-        let prog = Program::compile(&s, Profile::new(*engine), &World::new(*topology, Remedy::None)).unwrap();
+        let prog = Program::compile(
+            &s,
+            Profile::new(*engine),
+            &World::new(*topology, Remedy::None),
+        )
+        .unwrap();
         let mut cells = Vec::new();
         for strategy in strategies {
             let mut counts: Vec<u64> = (0..SEEDS)
                 .map(|seed| {
-                    let opts = Options { seed, oracles: Oracles::of(&[*oracle]), ..Options::default() };
+                    let opts = Options {
+                        seed,
+                        oracles: Oracles::of(&[*oracle]),
+                        ..Options::default()
+                    };
                     let o = explore::explore(&prog, strategy, Budget::new(BUDGET, 60.0), opts);
                     match o.verdict {
                         Verdict::Violated(_) => o.schedules,

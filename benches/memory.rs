@@ -21,11 +21,26 @@ fn peak_rss_kib() -> u64 {
 fn main() {
     let suite = builtin::find("buildah-bud-cache").unwrap().suite();
     let profile = Profile::new(Engine::Buildah(BuildahVersion::Current));
-    let prog = Program::compile(&suite, profile, &World::new(Topology::Remote, Remedy::ServerEnv)).unwrap();
+    let prog = Program::compile(
+        &suite,
+        profile,
+        &World::new(Topology::Remote, Remedy::ServerEnv),
+    )
+    .unwrap();
     println!("| schedules | steps | seconds | peak RSS (KiB) |");
     println!("|---|---|---|---|");
     for n in [10_000u64, 100_000, 1_000_000] {
-        let o = explore::explore(&prog, Strategy::Random, Budget::new(n, 600.0), Options::default());
-        println!("| {n} | {} | {:.2} | {} |", o.steps, o.elapsed.as_secs_f64(), peak_rss_kib());
+        let o = explore::explore(
+            &prog,
+            Strategy::Random,
+            Budget::new(n, 600.0),
+            Options::default(),
+        );
+        println!(
+            "| {n} | {} | {:.2} | {} |",
+            o.steps,
+            o.elapsed.as_secs_f64(),
+            peak_rss_kib()
+        );
     }
 }
