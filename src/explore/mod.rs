@@ -157,8 +157,18 @@ pub fn explore(prog: &Program, strategy: Strategy, budget: Budget, opts: Options
     let start = Instant::now();
     let mut states = opts.count_states.then(HashSet::new);
     let (verdict, schedules, steps) = match strategy {
-        Strategy::Random => random::run(prog, budget, &opts, start, &mut states),
-        Strategy::Pct { depth } => pct::run(prog, depth, budget, &opts, start, &mut states),
+        Strategy::Random => sample(
+            prog,
+            &mut random::Uniform,
+            budget,
+            &opts,
+            start,
+            &mut states,
+        ),
+        Strategy::Pct { depth } => {
+            let mut pct = pct::Pct::new(prog, depth);
+            sample(prog, &mut pct, budget, &opts, start, &mut states)
+        }
         Strategy::Dfs { por } => dfs::run(prog, por, budget, &opts, start, &mut states),
     };
     Outcome {
@@ -204,6 +214,51 @@ pub(crate) fn run_one(
             s.insert(m.digest());
         }
     }
+}
+
+/// A way of choosing among runnable tests, one schedule at a time (random, PCT).
+pub(crate) trait Sampler {
+    /// Prepares schedule number `index` (its own random stream is `rng`).
+    fn begin(&mut self, rng: &mut Rng);
+    /// The test to move at step `step + 1`, among `runnable` (never empty).
+    fn choose(&mut self, rng: &mut Rng, runnable: &[usize], step: u64) -> usize;
+}
+
+/// Runs schedules chosen by `sampler` until a violation or the budget ends.
+pub(crate) fn sample(
+    prog: &Program,
+    sampler: &mut impl Sampler,
+    budget: Budget,
+    opts: &Options,
+    start: Instant,
+    states: &mut Option<HashSet<u64>>,
+) -> (Verdict, u64, u64) {
+    let mut m = Machine::new(prog, opts.oracles);
+    let (mut choices, mut runnable) = (Vec::new(), Vec::new());
+    let (mut done, mut steps) = (0u64, 0u64);
+    let mut index = opts.shard.0;
+    while done < budget.schedules {
+        if done.is_multiple_of(64) && start.elapsed() >= budget.time {
+            break;
+        }
+        let mut rng = Rng::for_schedule(opts.seed, index);
+        index += opts.shard.1;
+        sampler.begin(&mut rng);
+        let found = run_one(&mut m, &mut choices, &mut runnable, states, |r, step| {
+            sampler.choose(&mut rng, r, step)
+        });
+        done += 1;
+        steps += m.steps();
+        if let Some(f) = found {
+            return (Verdict::Violated(Box::new(f)), done, steps);
+        }
+    }
+    let verdict = if done == 0 {
+        Verdict::Unknown("the time budget ended before one schedule ran".into())
+    } else {
+        Verdict::Holds { exhaustive: false }
+    };
+    (verdict, done, steps)
 }
 
 /// SplitMix64: a small, fast, seedable generator (each schedule gets its own stream).

@@ -116,6 +116,11 @@ fn build(runs: Vec<RunStep>, expect: Expect) -> Step {
     })
 }
 
+/// A build of one RUN with one cache mount on `target`.
+fn build1(target: &str, sharing: Sharing, ops: Vec<CacheOp>, expect: Expect) -> Step {
+    build(vec![run(vec![mount(target, sharing)], ops)], expect)
+}
+
 fn test(name: &str, steps: Vec<Step>) -> TestCase {
     TestCase {
         name: name.into(),
@@ -136,15 +141,16 @@ pub fn buildah_bud_cache() -> Suite {
             test(
                 "bud-with-mount-cache-like-buildkit",
                 vec![
-                    build(
-                        vec![run(
-                            vec![mount("/test", s)],
-                            vec![write(0, "world", "hello")],
-                        )],
+                    build1(
+                        "/test",
+                        s,
+                        vec![write(0, "world", "hello")],
                         Expect::Success,
                     ),
-                    build(
-                        vec![run(vec![mount("/test", s)], vec![read(0, "world")])],
+                    build1(
+                        "/test",
+                        s,
+                        vec![read(0, "world")],
                         Expect::OutputContains("hello".into()),
                     ),
                     Step::Teardown,
@@ -176,35 +182,32 @@ pub fn buildah_bud_cache() -> Suite {
             test(
                 "bud-with-mount-cache-like-buildkit-with-buildah-prune",
                 vec![
-                    build(
-                        vec![run(
-                            vec![mount("/test", s)],
-                            vec![write(0, "world", "hello")],
-                        )],
+                    build1(
+                        "/test",
+                        s,
+                        vec![write(0, "world", "hello")],
                         Expect::Success,
                     ),
                     Step::Prune {
                         env: scratch_tmpdir(),
                     },
-                    build(
-                        vec![run(vec![mount("/test", s)], vec![read(0, "world")])],
-                        no_such_file(),
-                    ),
+                    build1("/test", s, vec![read(0, "world")], no_such_file()),
                     Step::Teardown,
                 ],
             ),
             test(
                 "bud-with-mount-cache-like-buildkit-test2",
                 vec![
-                    build(
-                        vec![run(
-                            vec![mount("/test2", s)],
-                            vec![write(0, "world", "hello2")],
-                        )],
+                    build1(
+                        "/test2",
+                        s,
+                        vec![write(0, "world", "hello2")],
                         Expect::Success,
                     ),
-                    build(
-                        vec![run(vec![mount("/test2", s)], vec![read(0, "world")])],
+                    build1(
+                        "/test2",
+                        s,
+                        vec![read(0, "world")],
                         Expect::OutputContains("hello2".into()),
                     ),
                     Step::Teardown,
@@ -213,24 +216,19 @@ pub fn buildah_bud_cache() -> Suite {
             test(
                 "bud-with-mount-cache-wipe-in-between",
                 vec![
-                    build(
-                        vec![run(
-                            vec![mount("/test", s)],
-                            vec![write(0, "world", "hello")],
-                        )],
+                    build1(
+                        "/test",
+                        s,
+                        vec![write(0, "world", "hello")],
                         Expect::Success,
                     ),
-                    build(
-                        vec![run(
-                            vec![mount("/test", s)],
-                            vec![CacheOp::Wipe { mount: 0 }],
-                        )],
+                    build1(
+                        "/test",
+                        s,
+                        vec![CacheOp::Wipe { mount: 0 }],
                         Expect::Success,
                     ),
-                    build(
-                        vec![run(vec![mount("/test", s)], vec![read(0, "world")])],
-                        no_such_file(),
-                    ),
+                    build1("/test", s, vec![read(0, "world")], no_such_file()),
                     Step::Teardown,
                 ],
             ),
