@@ -277,7 +277,7 @@ pub fn parse(
                     return Err(e("WORKDIR needs a path".into()));
                 }
                 let w = expand(rest, &vars).map_err(e)?;
-                workdir = crate::engine::path::join(&workdir, &w);
+                workdir = crate::engine::path::resolve(&workdir, &w);
             }
             "RUN" => runs.push(parse_run(
                 rest,

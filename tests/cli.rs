@@ -107,3 +107,84 @@ fn bad_flags_exit_2() {
     let o = mountfuzz(&["--frobnicate"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn run_verify_replay_and_suites() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cx.json");
+    let f = file.to_str().unwrap();
+    let o = mountfuzz(&["run", "--seed", "4", "--save", f]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("VIOLATED") && out.contains("shared cache dir: /var/tmp/buildah-cache-0/"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("replay:   mountfuzz replay {f}")));
+    let o = mountfuzz(&["replay", f]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("reproduced: isolation violated"));
+    let o = mountfuzz(&["replay", "--json", f]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["reproduced"], true);
+
+    let o = mountfuzz(&[
+        "run",
+        "--remedy",
+        "server-env",
+        "--strategy",
+        "dfs",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verdict"], "holds");
+    assert_eq!(v["outcome"]["exhaustive"], true);
+
+    let o = mountfuzz(&["run", "--sharing", "private", "--no-save"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("UNSUPPORTED"));
+
+    let o = mountfuzz(&["verify", "--engine", "buildah", "--json", "--seconds", "5"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["cells"].as_array().unwrap().len(), 18);
+
+    let o = mountfuzz(&["suites"]);
+    assert!(stdout(&o).contains("buildah-bud-cache"));
+}
+
+#[test]
+fn bad_input_files_exit_2_and_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "name = 3").unwrap();
+    let o = mountfuzz(&["run", "--suite", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.toml: line 1"), "{}", stderr(&o));
+    let o = mountfuzz(&["replay", "/nonexistent/replay.json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("/nonexistent/replay.json: cannot read"));
+    let cf = dir.path().join("Containerfile");
+    std::fs::write(
+        &cf,
+        "FROM scratch\nRUN --mount=type=cache,target=/c,sharing cat /c/f\n",
+    )
+    .unwrap();
+    let o = mountfuzz(&["import", "--engine", "buildah@1.28", cf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("line 2") && stderr(&o).contains("crashes"),
+        "{}",
+        stderr(&o)
+    );
+    let o = mountfuzz(&["run", "--strategy", "pct:0"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = mountfuzz(&["run", "--save", bad.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "refuses to overwrite a user's file"
+    );
+    assert_eq!(std::fs::read_to_string(&bad).unwrap(), "name = 3");
+}

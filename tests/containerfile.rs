@@ -118,3 +118,10 @@ proptest::proptest! {
         let _ = parse(&text, Dialect::Buildah128, &BTreeMap::new());
     }
 }
+
+#[test]
+fn absolute_workdir_replaces_the_previous_one() {
+    let text = "FROM scratch\nWORKDIR /w\nWORKDIR /abs\nWORKDIR rel\nRUN --mount=type=cache,target=/c true\n";
+    let runs = parse(text, Dialect::Buildah, &BTreeMap::new()).unwrap();
+    assert_eq!(runs[0].workdir, "/abs/rel");
+}

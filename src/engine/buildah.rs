@@ -43,7 +43,7 @@ pub(super) fn locate(
             ),
         });
     } else {
-        join(if workdir.is_empty() { "/" } else { workdir }, &spec.target)
+        super::path::resolve(workdir, &spec.target)
     };
     let id = spec.id.clone().unwrap_or_else(|| target.clone());
     // The dir's name below the parent: the id itself (1.28) or 16 hex of sha256(id:uid:gid).

@@ -36,6 +36,16 @@ pub fn join(a: &str, b: &str) -> String {
     }
 }
 
+/// `p` as seen from `dir` (a shell's cwd, a WORKDIR): absolute paths stand for themselves,
+/// relative ones are joined to `dir`. Unlike [`join`], which always concatenates.
+pub fn resolve(dir: &str, p: &str) -> String {
+    if p.starts_with('/') {
+        clean(p)
+    } else {
+        join(if dir.is_empty() { "/" } else { dir }, p)
+    }
+}
+
 /// Whether `p` names `parent` or something below it, lexically.
 pub fn is_within(p: &str, parent: &str) -> bool {
     let (p, parent) = (clean(p), clean(parent));
@@ -71,5 +81,8 @@ mod tests {
         assert!(!is_within("/t/escape", "/t/x/buildah-cache"));
         assert!(is_within("/t/c/b/c", "/t/c"));
         assert!(!is_within("/t/cc", "/t/c"));
+        assert_eq!(resolve("/w", "/w/sub/g"), "/w/sub/g");
+        assert_eq!(resolve("/w", "sub/../g"), "/w/g");
+        assert_eq!(resolve("", "x"), "/x");
     }
 }

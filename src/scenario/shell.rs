@@ -3,7 +3,7 @@
 //! `;`), and the reverse: a Containerfile that performs given operations.
 
 use crate::containerfile::{Command, split_words};
-use crate::engine::path::{clean, is_within, join};
+use crate::engine::path::{is_within, resolve};
 use crate::mount::{Dialect, MountSpec, display};
 
 use super::{Build, CacheOp};
@@ -24,9 +24,9 @@ pub fn ops(command: &Command, mounts: &[MountSpec], workdir: &str) -> Result<Vec
         }
     };
     let words = split_words(&script)?;
-    let targets: Vec<String> = mounts.iter().map(|m| join(workdir, &m.target)).collect();
+    let targets: Vec<String> = mounts.iter().map(|m| resolve(workdir, &m.target)).collect();
     let locate = |p: &str| -> Option<(usize, String)> {
-        let abs = join(workdir, p);
+        let abs = resolve(workdir, p);
         targets
             .iter()
             .enumerate()
@@ -70,15 +70,12 @@ pub fn ops(command: &Command, mounts: &[MountSpec], workdir: &str) -> Result<Vec
                 out.push(CacheOp::Read { mount, file });
             }
             ["rm", flags, path] if flags.starts_with('-') => {
-                let abs = join(workdir, path);
-                match path.strip_suffix("/*") {
-                    Some(dir) if targets.contains(&clean(&join(workdir, dir))) => {
-                        let mount = targets
-                            .iter()
-                            .position(|t| *t == join(workdir, dir))
-                            .unwrap();
-                        out.push(CacheOp::Wipe { mount });
-                    }
+                let abs = resolve(workdir, path);
+                let wiped = path
+                    .strip_suffix("/*")
+                    .and_then(|dir| targets.iter().position(|t| *t == resolve(workdir, dir)));
+                match wiped {
+                    Some(mount) => out.push(CacheOp::Wipe { mount }),
                     _ if targets.contains(&abs) => {
                         return Err(format!(
                             "`rm {flags} {path}` removes the mount point itself; write `{path}/*`"
