@@ -209,6 +209,27 @@ pub fn calibrate(suite: &Suite, profile: Profile, world: &World) -> Result<Suite
     Ok(out)
 }
 
+/// What each test's reads return when `suite` runs unit by unit in `units` order (the model's
+/// prediction for a real run forced through the same schedule).
+pub fn unit_reads(
+    suite: &Suite,
+    profile: Profile,
+    world: &World,
+    units: &Schedule,
+) -> Result<Vec<Vec<Option<String>>>, ReplayError> {
+    let prog = Program::compile(suite, profile, world).map_err(ReplayError::Compile)?;
+    let events = crate::explore::units::expand(&prog, units)
+        .map_err(|problem| ReplayError::Diverged(Diverged { step: 0, problem }))?;
+    let r = replay(&prog, &events, Oracles::none(), true, false).map_err(ReplayError::Diverged)?;
+    let mut reads = vec![Vec::new(); prog.tests.len()];
+    for rec in &r.history {
+        if let Some(v) = &rec.read {
+            reads[rec.test].push(v.clone());
+        }
+    }
+    Ok(reads)
+}
+
 /// Why a replay could not be carried out.
 #[derive(Clone, Debug)]
 pub enum ReplayError {

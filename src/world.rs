@@ -144,7 +144,8 @@ impl World {
             && test.steps.iter().any(|s| matches!(s, Step::Build(_)))
     }
 
-    fn client_env(
+    /// The client's environment for a step of `test` with these overrides.
+    pub fn client_env(
         &self,
         test: &str,
         overrides: &BTreeMap<String, String>,
@@ -160,7 +161,8 @@ impl World {
         env
     }
 
-    fn server_env(
+    /// The environment `test`'s server is started with (remote topology).
+    pub fn server_env(
         &self,
         test: &str,
         overrides: &BTreeMap<String, String>,

@@ -221,3 +221,91 @@ fn real_buildah_1_28_writes_where_the_model_says() {
         CASES.len()
     );
 }
+
+fn build_raw(dir: &Path, tmp: &Path, file: &str) -> mountfuzz::real::Finished {
+    let ctx = dir.join("ctx");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::copy(static_busybox().unwrap(), ctx.join("busybox")).unwrap();
+    std::fs::write(ctx.join("Containerfile"), file).unwrap();
+    std::fs::create_dir_all(dir.join("ctl")).unwrap();
+    run_bounded(
+        Command::new("buildah")
+            .env("TMPDIR", tmp)
+            .arg("--root")
+            .arg(dir.join("root"))
+            .arg("--runroot")
+            .arg(dir.join("runroot"))
+            .args([
+                "--storage-driver",
+                "vfs",
+                "bud",
+                "--isolation",
+                "chroot",
+                "-v",
+            ])
+            .arg(format!("{}:/ctl", dir.join("ctl").display()))
+            .arg("-f")
+            .arg(ctx.join("Containerfile"))
+            .arg(&ctx),
+        Duration::from_secs(120),
+    )
+    .unwrap()
+}
+
+const PRELUDE: &str = "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\",\"ln\",\"-s\",\"/bin/busybox\",\"/bin/sh\"]\n";
+
+#[test]
+fn finding_1_28_a_wipe_of_a_locked_cache_removes_its_lock_file() {
+    if skip_or_fail() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let tmp = d.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let file = format!(
+        "{PRELUDE}RUN --mount=type=cache,target=/test,sharing=locked sh -c 'ls -a /test > /ctl/before; rm -rf /test/*; ls -a /test > /ctl/after'\n"
+    );
+    let out = build_raw(d.path(), &tmp, &file);
+    assert_eq!(out.code, Some(0), "{}", out.output);
+    let before = std::fs::read_to_string(d.path().join("ctl/before")).unwrap();
+    let after = std::fs::read_to_string(d.path().join("ctl/after")).unwrap();
+    assert!(
+        before.contains("buildah-cache-lockfile"),
+        "the lock file lives in the cache: {before}"
+    );
+    assert!(
+        !after.contains("buildah-cache-lockfile"),
+        "and the wipe removed it: {after}"
+    );
+    assert!(
+        Profile::new(Engine::Buildah(BuildahVersion::V1_28)).wipe_removes_lock(),
+        "as the model says"
+    );
+}
+
+#[test]
+fn finding_1_28_bare_sharing_crashes_the_binary() {
+    if skip_or_fail() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let file = format!("{PRELUDE}RUN --mount=type=cache,target=/test,sharing true\n");
+    let out = build_raw(d.path(), d.path(), &file);
+    assert_eq!(out.code, Some(2), "{}", out.output);
+    assert!(
+        out.output
+            .contains("panic: runtime error: index out of range [1] with length 1"),
+        "{}",
+        out.output
+    );
+    let e = mountfuzz::mount::parse(
+        "type=cache,target=/test,sharing",
+        mountfuzz::mount::Dialect::Buildah128,
+    )
+    .unwrap_err();
+    assert!(
+        e.problem
+            .contains("panic: index out of range [1] with length 1"),
+        "the model says so: {e}"
+    );
+}

@@ -63,7 +63,10 @@ impl Engine {
                     PrivateRejected,
                 ]);
                 if v == BuildahVersion::V1_28 {
-                    q = q.with(LockFileInCache).with(UnhashedId);
+                    q = q
+                        .with(LockFileInCache)
+                        .with(UnhashedId)
+                        .with(OnlyLastLockReleased);
                 }
                 q
             }
@@ -121,6 +124,12 @@ pub enum Quirk {
     SharedBypassesHolders,
     /// Buildah: `sharing=private` is rejected (§1, podman#27188). Fix: BuildKit's private semantics.
     PrivateRejected,
+    /// Buildah 1.28: at the end of a RUN only the lock of its *last* cache mount is released; a
+    /// locked mount followed by another cache mount stays locked for the life of the process
+    /// (seen with the real 1.28.2 / podman 4.3.1: three locked mounts a, b, c leave a and b
+    /// locked in the podman server after the build; locally the exiting process frees them).
+    /// Fix: release every lock of the RUN.
+    OnlyLastLockReleased,
     /// Buildah 1.28: the id is used as a path, so `id=../x` leaves the cache parent (§2,
     /// CVE-2024-9675; the real Debian 1.28.2 writes outside the parent). Fix: hash the id.
     UnhashedId,
@@ -128,7 +137,7 @@ pub enum Quirk {
 
 impl Quirk {
     /// Every quirk, in declaration order.
-    pub const ALL: [Quirk; 8] = [
+    pub const ALL: [Quirk; 9] = [
         Quirk::NonReentrantLock,
         Quirk::FlagOrderLocking,
         Quirk::PruneWithoutLock,
@@ -136,6 +145,7 @@ impl Quirk {
         Quirk::LockFileInCache,
         Quirk::SharedBypassesHolders,
         Quirk::PrivateRejected,
+        Quirk::OnlyLastLockReleased,
         Quirk::UnhashedId,
     ];
 
@@ -149,6 +159,7 @@ impl Quirk {
             Quirk::LockFileInCache => "lock-file-in-cache",
             Quirk::SharedBypassesHolders => "shared-bypasses-holders",
             Quirk::PrivateRejected => "private-rejected",
+            Quirk::OnlyLastLockReleased => "only-last-lock-released",
             Quirk::UnhashedId => "unhashed-id",
         }
     }
@@ -368,6 +379,12 @@ impl Profile {
             order.sort_by_key(|&i| lock_paths[i]);
         }
         order
+    }
+
+    /// Whether the end of a RUN releases its mount number `i` of `n` (flag order), held in
+    /// `sharing` mode.
+    pub fn releases_at_run_end(&self, i: usize, n: usize, sharing: Sharing) -> bool {
+        !(self.has(Quirk::OnlyLastLockReleased) && sharing == Sharing::Locked && i + 1 < n)
     }
 
     /// Whether a RUN whose unmount failed still releases its locks.

@@ -47,6 +47,8 @@ pub struct Record {
     pub text: String,
     /// For a build's end: how the build ended.
     pub build: Option<BuildOutcome>,
+    /// For a read: what it returned (`None`: no such file).
+    pub read: Option<Option<String>>,
 }
 
 /// How a build ended.
@@ -228,8 +230,15 @@ impl<'p> Machine<'p> {
                     key,
                     text,
                     build: None,
+                    read: None,
                 });
             }
+        }
+    }
+
+    fn mark_read(&mut self, value: Option<String>) {
+        if let Some(last) = self.history.as_mut().and_then(|h| h.last_mut()) {
+            last.read = Some(value);
         }
     }
 
@@ -430,6 +439,7 @@ impl<'p> Machine<'p> {
                                     m.prog.files[*file as usize]
                                 )
                             });
+                            self.mark_read(None);
                         } else {
                             self.output[t].push(cell.value);
                             self.say(t, Some(k), |m| {
@@ -440,6 +450,11 @@ impl<'p> Machine<'p> {
                                     m.writers_text(cell.writers)
                                 )
                             });
+                            let text = self
+                                .history
+                                .is_some()
+                                .then(|| self.value_text(cell.value).to_string());
+                            self.mark_read(text);
                             let others = cell.writers & !(1u64 << t);
                             if others != 0
                                 && check::isolation::on_read(
@@ -488,6 +503,7 @@ impl<'p> Machine<'p> {
             Event::Release {
                 run,
                 keys,
+                sharing,
                 unmount_fails,
             } => {
                 if *unmount_fails && !prog.profile.unlocks_after_unmount_error() {
@@ -495,10 +511,18 @@ impl<'p> Machine<'p> {
                         "unmount fails: returns before unlocking".into()
                     });
                 } else {
-                    for k in keys {
-                        self.table.keys[*k as usize].release(holder(t, *run));
+                    let mut kept = 0;
+                    for (i, k) in keys.iter().enumerate() {
+                        if prog.profile.releases_at_run_end(i, keys.len(), sharing[i]) {
+                            self.table.keys[*k as usize].release(holder(t, *run));
+                        } else {
+                            kept += 1;
+                        }
                     }
-                    self.say(t, None, |_| "RUN ends: mounts released".into());
+                    self.say(t, None, |_| match kept {
+                        0 => "RUN ends: mounts released".into(),
+                        n => format!("RUN ends: {n} lock(s) of earlier mounts stay held"),
+                    });
                 }
             }
             Event::BuildEnd { build } => {

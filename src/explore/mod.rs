@@ -14,6 +14,7 @@ pub mod random;
 pub mod replay;
 pub mod schedule;
 pub mod shrink;
+pub mod units;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};

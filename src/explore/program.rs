@@ -39,8 +39,10 @@ pub enum Event {
     Release {
         /// RUN number within the test.
         run: u32,
-        /// Its keys.
+        /// Its keys, in flag order.
         keys: Vec<u32>,
+        /// The sharing mode of each key's mount.
+        sharing: Vec<Sharing>,
         /// Injected unmount failure.
         unmount_fails: bool,
     },
@@ -277,6 +279,7 @@ impl Program {
                             events.push(Event::Release {
                                 run: run_no,
                                 keys: run_keys.iter().map(|k| k.0).collect(),
+                                sharing: run_keys.iter().map(|k| k.1).collect(),
                                 unmount_fails: r.unmount_fails,
                             });
                             event_build.push(build_no);

@@ -169,8 +169,10 @@ impl SharedStore {
             return;
         }
         let mut g = self.lock();
-        for m in mounts {
-            g.table.keys[m.key].release(holder);
+        for (i, m) in mounts.iter().enumerate() {
+            if self.profile.releases_at_run_end(i, mounts.len(), m.sharing) {
+                g.table.keys[m.key].release(holder);
+            }
         }
         self.wake_all(g);
     }

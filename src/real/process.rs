@@ -1,6 +1,6 @@
-//! Running real engines (Buildah, podman) as bounded child processes: every process gets a
-//! deadline, runs in its own process group, and is killed by PID (the whole group) on timeout,
-//! on error, and when its guard is dropped, so no build outlives the run that started it.
+//! Bounded child processes: every process gets a deadline, runs in its own process group, and
+//! is killed by PID (the whole group) on timeout, on error, and when its guard is dropped, so no
+//! build or server outlives the run that started it.
 
 use std::io::{self, Read};
 use std::os::unix::process::CommandExt;
@@ -37,9 +37,31 @@ impl Guard {
         Ok(Guard { child })
     }
 
+    /// Starts `cmd` in a new process group with its output going to the file `log`.
+    pub fn spawn_logged(cmd: &mut Command, log: &Path) -> io::Result<Guard> {
+        let out = std::fs::File::create(log)?;
+        let err = out.try_clone()?;
+        let child = cmd
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()?;
+        Ok(Guard { child })
+    }
+
     /// The child's PID (also its process group id).
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Whether the child has exited (and its exit code if so), without waiting.
+    pub fn exited(&mut self) -> Option<Option<i32>> {
+        match self.child.try_wait() {
+            Ok(Some(status)) => Some(status.code()),
+            Ok(None) => None,
+            Err(_) => Some(None),
+        }
     }
 
     /// Waits until the child exits or `limit` passes; then kills the group either way.

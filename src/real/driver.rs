@@ -1,0 +1,498 @@
+//! The real-engine driver. Each cache RUN of the suite becomes a *gate* RUN (no cache mount; it
+//! waits for `/ctl/go-ID`) and a *work* RUN (the cache mounts; it performs the operations, writes
+//! what its reads return to `/ctl/out-ID-N`, and touches `/ctl/done-ID`). The harness releases
+//! units in schedule order and waits for each to finish, so the real run follows the same
+//! RUN-level schedule as the model (`explore::units`). The control dir is a `-v` volume for
+//! Buildah and a cache mount of its own (`id=mountfuzz-ctl`) for podman-remote, whose host path
+//! the harness computes with the engine model.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::process::{Guard, static_busybox, unavailable};
+use crate::engine::{BuildahVersion, CacheEnv, Engine, Profile};
+use crate::explore::Schedule;
+use crate::mount::{Dialect, MountSpec, display};
+use crate::scenario::{Build, CacheOp, Step, Suite};
+use crate::world::{Remedy, Topology, World};
+
+/// The engine binary this driver runs (Debian 12's).
+pub const ENGINE: Engine = Engine::Buildah(BuildahVersion::V1_28);
+
+/// A real run: the suite, its world, and the unit schedule to force.
+#[derive(Clone, Debug)]
+pub struct RealConfig {
+    /// The workload.
+    pub suite: Suite,
+    /// Topology (local: buildah; remote: podman-remote) and remedy.
+    pub world: World,
+    /// Unit-level schedule over the suite's non-skipped tests.
+    pub units: Schedule,
+    /// Wall-clock limit for everything.
+    pub deadline: Duration,
+}
+
+/// What the real engines did.
+#[derive(Clone, Debug, Default)]
+pub struct RealOutcome {
+    /// Per (non-skipped) test, what each executed read returned (`None`: no such file).
+    pub reads: Vec<Vec<Option<String>>>,
+    /// The Containerfiles run, by name.
+    pub containerfiles: Vec<(String, String)>,
+    /// Build and server output, for a mismatch report.
+    pub log: String,
+    /// Units forced.
+    pub units: usize,
+    /// Processes started (builds and servers), all ended by PID.
+    pub processes: usize,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+}
+
+/// Why a real run did not complete.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RealError {
+    /// Real engines cannot run here (not root, binary missing).
+    Unavailable(String),
+    /// The setting has no real counterpart (e.g. the forward-env remedy).
+    Unsupported(String),
+    /// The deadline passed; everything started was killed.
+    Timeout(String),
+    /// A file or process could not be handled.
+    Io(String),
+}
+
+impl std::fmt::Display for RealError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RealError::Unavailable(s) => write!(f, "real engines unavailable: {s}"),
+            RealError::Unsupported(s) => write!(f, "no real counterpart: {s}"),
+            RealError::Timeout(s) => write!(f, "deadline passed: {s}"),
+            RealError::Io(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+impl std::error::Error for RealError {}
+
+fn io(what: &str) -> impl Fn(std::io::Error) -> RealError + '_ {
+    move |e| RealError::Io(format!("{what}: {e}"))
+}
+
+enum UnitKind {
+    Run { build: usize, reads: usize },
+    Prune { parent: PathBuf },
+    Teardown { dir: PathBuf },
+}
+
+struct Unit {
+    id: String,
+    kind: UnitKind,
+}
+
+struct TestPlan {
+    name: String,
+    units: Vec<Unit>,
+    /// Per build: its Containerfile path, client TMPDIR, and index of its last unit.
+    builds: Vec<(PathBuf, PathBuf, usize)>,
+    ctl: PathBuf,
+    root: PathBuf,
+    server_tmp: PathBuf,
+}
+
+/// A model path (`/scratch/t`, `/var/tmp`) placed below the run's root.
+fn place(root: &Path, model: &str) -> PathBuf {
+    root.join("fs").join(model.trim_start_matches('/'))
+}
+
+fn tmpdir_of(env: &BTreeMap<String, String>) -> String {
+    env.get("TMPDIR")
+        .cloned()
+        .unwrap_or_else(|| "/var/tmp".into())
+}
+
+fn safe(data: &str) -> Result<(), RealError> {
+    if data
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || " ._-/:=+,".contains(c))
+    {
+        Ok(())
+    } else {
+        Err(RealError::Unsupported(format!(
+            "data {data:?} needs shell quoting this driver does not do"
+        )))
+    }
+}
+
+fn work_script(
+    id: &str,
+    mounts: &[MountSpec],
+    ops: &[CacheOp],
+) -> Result<(String, usize), RealError> {
+    let path = |m: usize, f: &str| format!("{}/{}", mounts[m].target.trim_end_matches('/'), f);
+    let mut parts = vec!["set -e".to_string()];
+    let mut reads = 0;
+    for op in ops {
+        parts.push(match op {
+            CacheOp::Write { mount, file, data } => {
+                safe(data)?;
+                format!("echo \"{data}\" > {}", path(*mount, file))
+            }
+            CacheOp::Append { mount, file, data } => {
+                safe(data)?;
+                format!("echo \"{data}\" >> {}", path(*mount, file))
+            }
+            CacheOp::Read { mount, file } => {
+                let p = path(*mount, file);
+                reads += 1;
+                format!(
+                    "if [ -e {p} ]; then cat {p} > /ctl/out-{id}-{r}; else echo \"cat: {p}: No such file or directory\"; touch /ctl/miss-{id}-{r} /ctl/done-{id}; exit 1; fi",
+                    r = reads - 1
+                )
+            }
+            CacheOp::Remove { mount, file } => format!("rm -f {}", path(*mount, file)),
+            CacheOp::Wipe { mount } => format!("rm -rf {}/*", mounts[*mount].target.trim_end_matches('/')),
+        });
+    }
+    parts.push(format!("touch /ctl/done-{id}"));
+    Ok((parts.join("; "), reads))
+}
+
+fn containerfile(
+    test: usize,
+    b: &Build,
+    first_unit: usize,
+    world: &World,
+    name: &str,
+    remote: bool,
+) -> Result<(String, Vec<usize>), RealError> {
+    let ctl = if remote {
+        "--mount=type=cache,id=mountfuzz-ctl,target=/ctl,sharing=shared "
+    } else {
+        ""
+    };
+    let mut text = String::from(
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\",\"ln\",\"-s\",\"/bin/busybox\",\"/bin/sh\"]\n",
+    );
+    let mut reads = Vec::new();
+    for (k, r) in b.runs.iter().enumerate() {
+        let id = format!("t{test}u{}", first_unit + k);
+        let mounts: Vec<MountSpec> = r.mounts.iter().map(|m| world.mount(name, m)).collect();
+        let (script, n) = work_script(&id, &mounts, &r.ops)?;
+        reads.push(n);
+        let flags: Vec<String> = mounts
+            .iter()
+            .map(|m| format!("--mount={}", display(m, Dialect::Buildah128)))
+            .collect();
+        if r.workdir != "/" {
+            text.push_str(&format!("WORKDIR {}\n", r.workdir));
+        }
+        text.push_str(&format!(
+            "RUN {ctl}sh -c 'i=0; while [ ! -e /ctl/go-{id} ]; do sleep 0.05; i=$((i+1)); if [ $i -gt 6000 ]; then echo gate timeout; exit 99; fi; done'\n"
+        ));
+        // The control mount goes first: which cache mount is last matters to 1.28
+        // (only-last-lock-released), and it must be the suite's own.
+        text.push_str(&format!("RUN {ctl}{} sh -c '{script}'\n", flags.join(" ")));
+    }
+    Ok((text, reads))
+}
+
+fn wait_for(
+    deadline: Instant,
+    what: &str,
+    mut done: impl FnMut() -> bool,
+) -> Result<(), RealError> {
+    while !done() {
+        if Instant::now() >= deadline {
+            return Err(RealError::Timeout(format!("waiting for {what}")));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(())
+}
+
+/// Runs `cfg` on the real engines (Buildah 1.28 locally, podman 4.3 remote).
+pub fn run(cfg: &RealConfig) -> Result<RealOutcome, RealError> {
+    let remote = cfg.world.topology == Topology::Remote;
+    let binary = if remote { "podman" } else { "buildah" };
+    if let Some(why) = unavailable(binary) {
+        return Err(RealError::Unavailable(why));
+    }
+    if remote && cfg.world.remedy == Remedy::ForwardEnv {
+        return Err(RealError::Unsupported(
+            "podman 4.3 cannot forward the client's TMPDIR per build (forward-env is a proposed change)".into(),
+        ));
+    }
+    let start = Instant::now();
+    let deadline = start + cfg.deadline;
+    let scratch = tempfile::Builder::new()
+        .prefix("mountfuzz-real")
+        .tempdir()
+        .map_err(io("temporary dir"))?;
+    let root = scratch.path();
+    let ctx = root.join("ctx");
+    std::fs::create_dir_all(&ctx).map_err(io("context dir"))?;
+    let busybox =
+        static_busybox().ok_or_else(|| RealError::Unavailable("no static busybox".into()))?;
+    std::fs::copy(busybox, ctx.join("busybox")).map_err(io("copying busybox"))?;
+    let profile = Profile::new(ENGINE);
+    let mut out = RealOutcome::default();
+
+    // Plan every test: units, Containerfiles, directories.
+    let mut plans = Vec::new();
+    for test in cfg.suite.tests.iter().filter(|t| !cfg.world.skipped(t)) {
+        let ti = plans.len();
+        let troot = root.join(format!("t{ti}"));
+        let server_tmp = place(
+            root,
+            &tmpdir_of(&cfg.world.server_env(&test.name, &BTreeMap::new())),
+        );
+        let ctl = if remote {
+            let spec = profile
+                .parse_mount("type=cache,id=mountfuzz-ctl,target=/ctl")
+                .expect("a fixed, valid mount");
+            let env = CacheEnv {
+                tmpdir: Some(server_tmp.display().to_string()),
+                ..CacheEnv::default()
+            };
+            PathBuf::from(
+                profile
+                    .locate(&spec, "/", &env)
+                    .expect("an absolute target")
+                    .dir,
+            )
+        } else {
+            root.join("ctl")
+        };
+        std::fs::create_dir_all(&ctl).map_err(io("control dir"))?;
+        std::fs::create_dir_all(place(root, &cfg.world.scratch(&test.name)))
+            .map_err(io("scratch dir"))?;
+        let mut plan = TestPlan {
+            name: test.name.clone(),
+            units: Vec::new(),
+            builds: Vec::new(),
+            ctl,
+            root: troot,
+            server_tmp,
+        };
+        for step in &test.steps {
+            match step {
+                Step::Build(b) => {
+                    let first = plan.units.len();
+                    let bi = plan.builds.len();
+                    let (text, reads) =
+                        containerfile(ti, b, first, &cfg.world, &test.name, remote)?;
+                    let file = root.join(format!("t{ti}-b{bi}.Containerfile"));
+                    std::fs::write(&file, &text).map_err(io("Containerfile"))?;
+                    out.containerfiles
+                        .push((format!("{} build {bi}", test.name), text));
+                    let client = if remote {
+                        tmpdir_of(&cfg.world.client_env(&test.name, &b.env))
+                    } else {
+                        cfg.world
+                            .build_env(&test.name, &b.env)
+                            .tmpdir
+                            .unwrap_or_else(|| "/var/tmp".into())
+                    };
+                    for (k, n) in reads.iter().enumerate() {
+                        plan.units.push(Unit {
+                            id: format!("t{ti}u{}", first + k),
+                            kind: UnitKind::Run {
+                                build: bi,
+                                reads: *n,
+                            },
+                        });
+                    }
+                    plan.builds
+                        .push((file, place(root, &client), plan.units.len() - 1));
+                }
+                Step::Prune { env } => {
+                    let parent = profile.cache_parent(&cfg.world.prune_env(&test.name, env));
+                    let id = format!("t{ti}u{}", plan.units.len());
+                    plan.units.push(Unit {
+                        id,
+                        kind: UnitKind::Prune {
+                            parent: place(root, &parent),
+                        },
+                    });
+                }
+                Step::Teardown => {
+                    let id = format!("t{ti}u{}", plan.units.len());
+                    let dir = place(root, &cfg.world.scratch(&test.name));
+                    plan.units.push(Unit {
+                        id,
+                        kind: UnitKind::Teardown { dir },
+                    });
+                }
+            }
+        }
+        plans.push(plan);
+    }
+
+    // Servers (remote): one per test, started with the set-up environment.
+    let mut servers: Vec<Guard> = Vec::new();
+    let mut sockets = Vec::new();
+    if remote {
+        for (ti, p) in plans.iter().enumerate() {
+            std::fs::create_dir_all(&p.server_tmp).map_err(io("server TMPDIR"))?;
+            let sock = root.join(format!("t{ti}.sock"));
+            let mut cmd = Command::new("podman");
+            cmd.env("TMPDIR", &p.server_tmp)
+                .arg("--root")
+                .arg(p.root.join("root"))
+                .arg("--runroot")
+                .arg(p.root.join("runroot"))
+                .args(["--storage-driver", "vfs", "system", "service", "--time=0"])
+                .arg(format!("unix://{}", sock.display()));
+            servers.push(
+                Guard::spawn_logged(&mut cmd, &root.join(format!("t{ti}-server.log")))
+                    .map_err(io("starting podman system service"))?,
+            );
+            out.processes += 1;
+            sockets.push(sock);
+        }
+        for s in &sockets {
+            wait_for(deadline, "the podman socket", || s.exists())?;
+        }
+    }
+
+    // Force the schedule.
+    let mut next = vec![0usize; plans.len()];
+    let mut running: Vec<Option<(usize, Guard)>> = (0..plans.len()).map(|_| None).collect();
+    let mut logs: Vec<PathBuf> = Vec::new();
+    let finish = |g: Guard, deadline: Instant| -> Result<(), RealError> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let f = g.wait(left).map_err(io("waiting for a build"))?;
+        if f.timed_out {
+            return Err(RealError::Timeout("a build did not end".into()));
+        }
+        Ok(())
+    };
+    let mut order: Vec<usize> = cfg.units.0.iter().map(|&c| c as usize).collect();
+    for (t, p) in plans.iter().enumerate() {
+        let named = order.iter().filter(|&&c| c == t).count();
+        order.extend(std::iter::repeat_n(t, p.units.len().saturating_sub(named)));
+    }
+    for t in order {
+        let Some(p) = plans.get(t) else {
+            return Err(RealError::Unsupported(format!(
+                "the schedule names test {t}, which does not run here"
+            )));
+        };
+        let Some(unit) = p.units.get(next[t]) else {
+            continue;
+        };
+        next[t] += 1;
+        out.units += 1;
+        match &unit.kind {
+            UnitKind::Run { build, .. } => {
+                if running[t].as_ref().is_some_and(|(b, _)| b != build) {
+                    let (_, g) = running[t].take().expect("checked");
+                    finish(g, deadline)?;
+                }
+                if running[t].is_none() {
+                    let (file, client_tmp, _) = &p.builds[*build];
+                    std::fs::create_dir_all(client_tmp).map_err(io("client TMPDIR"))?;
+                    let log = root.join(format!("t{t}-b{build}.log"));
+                    let mut cmd = if remote {
+                        let mut c = Command::new("podman");
+                        c.arg("--remote")
+                            .arg("--url")
+                            .arg(format!("unix://{}", sockets[t].display()))
+                            .args(["build", "--isolation", "chroot", "--layers=false", "-f"]);
+                        c
+                    } else {
+                        let mut c = Command::new("buildah");
+                        c.arg("--root")
+                            .arg(p.root.join("root"))
+                            .arg("--runroot")
+                            .arg(p.root.join("runroot"))
+                            .args([
+                                "--storage-driver",
+                                "vfs",
+                                "bud",
+                                "--isolation",
+                                "chroot",
+                                "-v",
+                            ])
+                            .arg(format!("{}:/ctl", p.ctl.display()))
+                            .arg("-f");
+                        c
+                    };
+                    cmd.arg(file).arg(&ctx).env("TMPDIR", client_tmp);
+                    running[t] = Some((
+                        *build,
+                        Guard::spawn_logged(&mut cmd, &log).map_err(io("starting a build"))?,
+                    ));
+                    out.processes += 1;
+                    logs.push(log);
+                }
+                std::fs::write(p.ctl.join(format!("go-{}", unit.id)), b"")
+                    .map_err(io("gate file"))?;
+                let done = p.ctl.join(format!("done-{}", unit.id));
+                let (_, g) = running[t].as_mut().expect("started above");
+                wait_for(deadline, &format!("unit {} of {}", unit.id, p.name), || {
+                    done.exists() || g.exited().is_some()
+                })?;
+                if p.builds[*build].2 == next[t] - 1 {
+                    let (_, g) = running[t].take().expect("started above");
+                    finish(g, deadline)?;
+                }
+            }
+            UnitKind::Prune { parent } | UnitKind::Teardown { dir: parent } => {
+                if let Some((_, g)) = running[t].take() {
+                    finish(g, deadline)?;
+                }
+                match std::fs::remove_dir_all(parent) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(io("prune")(e));
+                    }
+                    _ => {}
+                }
+                if let UnitKind::Teardown { dir } = &unit.kind {
+                    std::fs::create_dir_all(dir).map_err(io("scratch dir"))?;
+                }
+            }
+        }
+    }
+    for (_, g) in running.into_iter().flatten() {
+        finish(g, deadline)?;
+    }
+    drop(servers); // ends every server by PID (process group)
+
+    for p in &plans {
+        let mut reads = Vec::new();
+        for u in &p.units {
+            if let UnitKind::Run { reads: n, .. } = u.kind {
+                for r in 0..n {
+                    let got = p.ctl.join(format!("out-{}-{r}", u.id));
+                    if let Ok(text) = std::fs::read_to_string(&got) {
+                        reads.push(Some(text.trim_end().to_string()));
+                    } else if p.ctl.join(format!("miss-{}-{r}", u.id)).exists() {
+                        reads.push(None);
+                        break;
+                    }
+                }
+            }
+        }
+        out.reads.push(reads);
+    }
+    for l in logs.iter().chain(
+        (0..sockets.len())
+            .map(|t| root.join(format!("t{t}-server.log")))
+            .collect::<Vec<_>>()
+            .iter(),
+    ) {
+        if let Ok(text) = std::fs::read_to_string(l) {
+            out.log.push_str(&format!(
+                "==> {} <==\n{}\n",
+                l.file_name().unwrap_or_default().to_string_lossy(),
+                text
+            ));
+        }
+    }
+    out.elapsed = start.elapsed();
+    Ok(out)
+}

@@ -1,0 +1,239 @@
+//! Real Buildah 1.28 and podman-remote 4.3 as the oracle: the same RUN-level schedule run by the
+//! model and by the real engines must give the same reads. podman#25414 for real: servers that
+//! share a TMPDIR make the test that wrote `hello` read `world`; the server-env remedy cures it.
+//! Runs when buildah/podman are on PATH as root; prints why it skips otherwise, and fails
+//! instead when `MOUNTFUZZ_REQUIRE_REAL=1` (CI).
+
+use std::time::Duration;
+
+use mountfuzz::engine::Profile;
+use mountfuzz::explore::Schedule;
+use mountfuzz::mount::{MountSpec, Sharing};
+use mountfuzz::real::driver::{self, RealConfig, RealError};
+use mountfuzz::run::unit_reads;
+use mountfuzz::scenario::{Build, CacheOp, Expect, RunStep, Step, Suite, TestCase, scratch_tmpdir};
+use mountfuzz::world::{Remedy, Topology, World};
+
+fn skip(binary: &str) -> bool {
+    if let Some(why) = mountfuzz::real::unavailable(binary) {
+        if std::env::var("MOUNTFUZZ_REQUIRE_REAL").as_deref() == Ok("1") {
+            panic!("real-engine tests are required here but cannot run: {why}");
+        }
+        eprintln!("SKIP real-engine test: {why}");
+        return true;
+    }
+    false
+}
+
+/// The podman#25414 pair: A writes hello, later reads; B writes world.
+fn pair(sharing: Sharing) -> Suite {
+    let m = MountSpec {
+        sharing,
+        ..MountSpec::cache("/test")
+    };
+    let build = |ops: Vec<CacheOp>| {
+        Step::Build(Build {
+            env: scratch_tmpdir(),
+            runs: vec![RunStep {
+                mounts: vec![m.clone()],
+                workdir: "/".into(),
+                ops,
+                unmount_fails: false,
+            }],
+            expect: Expect::Success,
+        })
+    };
+    let w = |d: &str| CacheOp::Write {
+        mount: 0,
+        file: "world".into(),
+        data: d.into(),
+    };
+    Suite {
+        name: "pair".into(),
+        tests: vec![
+            TestCase {
+                name: "a".into(),
+                steps: vec![
+                    build(vec![w("hello")]),
+                    build(vec![CacheOp::Read {
+                        mount: 0,
+                        file: "world".into(),
+                    }]),
+                ],
+            },
+            TestCase {
+                name: "b".into(),
+                steps: vec![build(vec![w("world")])],
+            },
+        ],
+    }
+}
+
+/// Runs `suite` for real and in the model; they must agree. Returns A's first read.
+fn agree(suite: &Suite, world: World, units: &str) -> Option<String> {
+    let units: Schedule = units.parse().unwrap();
+    let model = unit_reads(suite, Profile::new(driver::ENGINE), &world, &units).unwrap();
+    let cfg = RealConfig {
+        suite: suite.clone(),
+        world: world.clone(),
+        units: units.clone(),
+        deadline: Duration::from_secs(120),
+    };
+    let real = match driver::run(&cfg) {
+        Ok(r) => r,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(
+        real.reads,
+        model,
+        "model-fidelity bug for {:?} {units}: real {:?}, model {:?}\n{}\n{}",
+        world,
+        real.reads,
+        model,
+        real.containerfiles
+            .iter()
+            .map(|(n, t)| format!("--- {n}\n{t}"))
+            .collect::<String>(),
+        real.log
+    );
+    eprintln!(
+        "{:?} {units}: real and model agree: {:?} ({} units, {:.1} s)",
+        world.topology,
+        real.reads,
+        real.units,
+        real.elapsed.as_secs_f64()
+    );
+    real.reads[0][0].clone()
+}
+
+#[test]
+fn buildah_local_write_read_pair_is_isolated_in_both_orders() {
+    if skip("buildah") {
+        return;
+    }
+    for sharing in [Sharing::Shared, Sharing::Locked] {
+        let s = pair(sharing);
+        let local = World::new(Topology::Local, Remedy::None);
+        // A writes, B writes, A reads: each test has its own TMPDIR, so A reads hello.
+        assert_eq!(agree(&s, local.clone(), "0.1.0").as_deref(), Some("hello"));
+        assert_eq!(agree(&s, local, "0.0.1").as_deref(), Some("hello"));
+    }
+}
+
+#[test]
+fn podman_remote_reproduces_25414_and_server_env_cures_it() {
+    if skip("podman") {
+        return;
+    }
+    for sharing in [Sharing::Shared, Sharing::Locked] {
+        let s = pair(sharing);
+        let none = World::new(Topology::Remote, Remedy::None);
+        assert_eq!(
+            agree(&s, none.clone(), "0.1.0").as_deref(),
+            Some("world"),
+            "podman#25414 for real"
+        );
+        assert_eq!(agree(&s, none, "0.0.1").as_deref(), Some("hello"));
+        let cured = World::new(Topology::Remote, Remedy::ServerEnv);
+        assert_eq!(
+            agree(&s, cured.clone(), "0.1.0").as_deref(),
+            Some("hello"),
+            "server-env remedy"
+        );
+        assert_eq!(agree(&s, cured, "0.0.1").as_deref(), Some("hello"));
+    }
+}
+
+#[test]
+fn forward_env_has_no_real_counterpart() {
+    if skip("podman") {
+        return;
+    }
+    let cfg = RealConfig {
+        suite: pair(Sharing::Shared),
+        world: World::new(Topology::Remote, Remedy::ForwardEnv),
+        units: Schedule::default(),
+        deadline: Duration::from_secs(10),
+    };
+    assert!(matches!(driver::run(&cfg), Err(RealError::Unsupported(_))));
+}
+
+/// Test a locks /a in a RUN that also mounts /b; test b then locks /a.
+fn leaky() -> Suite {
+    let a = MountSpec {
+        id: Some("a".into()),
+        sharing: Sharing::Locked,
+        ..MountSpec::cache("/a")
+    };
+    let b = MountSpec {
+        id: Some("b".into()),
+        ..MountSpec::cache("/b")
+    };
+    let w = |d: &str| CacheOp::Write {
+        mount: 0,
+        file: "f".into(),
+        data: d.into(),
+    };
+    let build = |mounts: Vec<MountSpec>, ops| {
+        Step::Build(Build {
+            env: scratch_tmpdir(),
+            runs: vec![RunStep {
+                mounts,
+                workdir: "/".into(),
+                ops,
+                unmount_fails: false,
+            }],
+            expect: Expect::Success,
+        })
+    };
+    Suite {
+        name: "leaky".into(),
+        tests: vec![
+            TestCase {
+                name: "a".into(),
+                steps: vec![build(vec![a.clone(), b], vec![w("1")])],
+            },
+            TestCase {
+                name: "b".into(),
+                steps: vec![build(vec![a], vec![w("2")])],
+            },
+        ],
+    }
+}
+
+#[test]
+fn finding_1_28_releases_only_the_last_lock_of_a_run() {
+    if skip("podman") {
+        return;
+    }
+    let units: Schedule = "0.1".parse().unwrap();
+    // Locally the build process exits and the kernel drops the leaked lock: b proceeds.
+    let local = World::new(Topology::Local, Remedy::None);
+    let model = unit_reads(&leaky(), Profile::new(driver::ENGINE), &local, &units).unwrap();
+    let real = driver::run(&RealConfig {
+        suite: leaky(),
+        world: local,
+        units: units.clone(),
+        deadline: Duration::from_secs(60),
+    })
+    .unwrap();
+    assert_eq!(real.reads, model);
+    // In a podman server the lock of /a outlives a's build: b waits forever. The model says so.
+    let remote = World::new(Topology::Remote, Remedy::None);
+    let e = unit_reads(&leaky(), Profile::new(driver::ENGINE), &remote, &units).unwrap_err();
+    assert!(e.to_string().contains("blocked"), "model: {e}");
+    let fixed = Profile::new(driver::ENGINE).fixed(mountfuzz::engine::Quirk::OnlyLastLockReleased);
+    assert!(
+        unit_reads(&leaky(), fixed, &remote, &units).is_ok(),
+        "without the quirk b would proceed"
+    );
+    match driver::run(&RealConfig {
+        suite: leaky(),
+        world: remote,
+        units,
+        deadline: Duration::from_secs(25),
+    }) {
+        Err(RealError::Timeout(what)) => assert!(what.contains("unit t1u0 of b"), "{what}"),
+        other => panic!("real podman: expected b to hang on the leaked lock, got {other:?}"),
+    }
+}
