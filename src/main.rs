@@ -42,6 +42,9 @@ enum Cmd {
     Verify(VerifyArgs),
     /// Run a replay file again and check that it reproduces.
     Replay(ReplayArgs),
+    /// Run a counterexample on the real engines (Buildah 1.28 local, podman-remote 4.3) and
+    /// compare with the model, under each remedy given.
+    Real(RealArgs),
     /// List the built-in suites.
     Suites,
     /// Print a suite (TOML) with one test per Containerfile.
@@ -122,6 +125,28 @@ struct VerifyArgs {
 }
 
 #[derive(Args)]
+struct RealArgs {
+    /// A replay file (default: find a counterexample of buildah-bud-cache with the model).
+    #[arg(long)]
+    replay: Option<PathBuf>,
+    /// local (buildah) or remote (podman-remote, one server per test).
+    #[arg(long, default_value = "remote")]
+    topology: Topology,
+    /// Remedies to run the same schedule under (repeatable; default: none and server-env).
+    #[arg(long = "remedy")]
+    remedies: Vec<Remedy>,
+    /// Unit schedule (RUN granularity) instead of the counterexample's.
+    #[arg(long)]
+    units: Option<mountfuzz::explore::Schedule>,
+    /// Deadline of each real run, in seconds.
+    #[arg(long, default_value_t = 120)]
+    seconds: u64,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
 struct ReplayArgs {
     /// A replay file written by `mountfuzz run`.
     file: PathBuf,
@@ -177,6 +202,7 @@ fn main() -> ExitCode {
         None => cmd_run(cli.run),
         Some(Cmd::Verify(a)) => cmd_verify(a),
         Some(Cmd::Replay(a)) => cmd_replay(a),
+        Some(Cmd::Real(a)) => cmd_real(a),
         Some(Cmd::Suites) => cmd_suites(),
         Some(Cmd::Import(a)) => cmd_import(a),
         Some(Cmd::Where(a)) => cmd_where(a),
@@ -348,6 +374,121 @@ fn cmd_replay(a: ReplayArgs) -> Result<u8, String> {
         );
     }
     Ok(if reproduced { 1 } else { 0 })
+}
+
+fn cmd_real(a: RealArgs) -> Result<u8, String> {
+    use mountfuzz::explore::{Program, units};
+    use mountfuzz::real::driver::ENGINE;
+    let engine_profile = Profile::new(ENGINE);
+    let (suite, schedule, found_world) = match &a.replay {
+        Some(f) => {
+            let l = ReplayFile::load(f)?;
+            (l.suite, l.schedule, l.world)
+        }
+        None => {
+            let world = World::new(a.topology, Remedy::None);
+            let suite = builtin::find("buildah-bud-cache")
+                .expect("built in")
+                .suite();
+            let (suite, units) =
+                mountfuzz::run::unit_counterexample(&suite, engine_profile, &world, 10_000)
+                    .map_err(|e| e.to_string())?
+                    .ok_or("the model found no RUN-level counterexample to run for real")?;
+            (suite, units, world)
+        }
+    };
+    let world0 = World::new(a.topology, found_world.remedy);
+    let prog = Program::compile(&suite, engine_profile, &world0).map_err(|e| e.to_string())?;
+    let unit_schedule = match (&a.units, &a.replay) {
+        (Some(u), _) => u.clone(),
+        (None, Some(_)) => units::from_events(&prog, &schedule),
+        (None, None) => schedule,
+    };
+    let remedies = if a.remedies.is_empty() {
+        vec![Remedy::None, Remedy::ServerEnv]
+    } else {
+        a.remedies.clone()
+    };
+    let mut all_agree = true;
+    let mut rows = Vec::new();
+    if !a.json {
+        println!(
+            "real engines: {} ({}); {} test(s); unit schedule {unit_schedule}",
+            if a.topology == Topology::Remote {
+                "podman-remote 4.3, a server per test"
+            } else {
+                "buildah 1.28"
+            },
+            a.topology,
+            prog.tests.len()
+        );
+    }
+    for remedy in remedies {
+        let world = World::new(a.topology, remedy);
+        let c = mountfuzz::run::compare_with_real(
+            &suite,
+            &world,
+            &unit_schedule,
+            Duration::from_secs(a.seconds),
+        )
+        .map_err(|e| e.to_string())?;
+        all_agree &= c.agree();
+        let real_reads = c
+            .real
+            .as_ref()
+            .map(|r| r.reads.clone())
+            .map_err(|e| e.to_string());
+        let per_unit = c
+            .real
+            .as_ref()
+            .ok()
+            .map(|r| r.elapsed.as_secs_f64() / r.units.max(1) as f64);
+        if a.json {
+            rows.push(serde_json::json!({
+                "remedy": remedy.name(), "tests": c.tests, "model": c.model, "real": real_reads,
+                "agree": c.agree(), "seconds_per_unit": per_unit,
+                "processes": c.real.as_ref().ok().map(|r| r.processes),
+            }));
+        } else {
+            println!(
+                "\nremedy {remedy}: {}",
+                if c.agree() {
+                    "model and real agree"
+                } else {
+                    "MODEL-FIDELITY MISMATCH"
+                }
+            );
+            for (i, t) in c.tests.iter().enumerate() {
+                let m = c
+                    .model
+                    .as_ref()
+                    .map(|m| format!("{:?}", m[i]))
+                    .unwrap_or_else(|e| e.clone());
+                let r = real_reads
+                    .as_ref()
+                    .map(|r| format!("{:?}", r[i]))
+                    .unwrap_or_else(|e| e.clone());
+                println!("  {t}\n    model reads: {m}\n    real reads:  {r}");
+            }
+            if let Some(p) = per_unit {
+                println!("  cost: {p:.2} s per forced unit");
+            }
+            if !c.agree() {
+                if let Ok(r) = &c.real {
+                    for (n, text) in &r.containerfiles {
+                        println!("--- {n}\n{text}");
+                    }
+                }
+            }
+        }
+    }
+    if a.json {
+        println!(
+            "{}",
+            serde_json::json!({"topology": a.topology.to_string(), "units": unit_schedule.to_string(), "runs": rows})
+        );
+    }
+    Ok(if all_agree { 0 } else { 1 })
 }
 
 fn cmd_suites() -> Result<u8, String> {

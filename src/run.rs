@@ -230,6 +230,122 @@ pub fn unit_reads(
     Ok(reads)
 }
 
+/// A counterexample realisable by real builds: a unit-level schedule (each RUN atomic) under
+/// which `suite` breaks an expectation (a symptom a real read can show), shrunk to the fewest tests that still break
+/// it. `None` when `tries` random unit schedules find nothing.
+pub fn unit_counterexample(
+    suite: &Suite,
+    profile: Profile,
+    world: &World,
+    tries: u64,
+) -> Result<Option<(Suite, Schedule)>, CompileError> {
+    use crate::explore::units;
+    let oracles = Oracles::of(&[Oracle::Expectation]);
+    let prog = Program::compile(suite, profile, world)?;
+    let Some((mut units_found, _)) = units::find(&prog, oracles, tries, 0) else {
+        return Ok(None);
+    };
+    let mut best = suite.clone();
+    let mut i = best.tests.len();
+    while i > 0 && best.tests.len() > 1 {
+        i -= 1;
+        let mut cand = best.clone();
+        cand.tests.remove(i);
+        let names = |s: &Suite| -> Vec<String> {
+            s.tests
+                .iter()
+                .filter(|t| !world.skipped(t))
+                .map(|t| t.name.clone())
+                .collect()
+        };
+        let (from, to) = (names(&best), names(&cand));
+        let remapped = Schedule(
+            units_found
+                .0
+                .iter()
+                .filter_map(|&c| {
+                    to.iter()
+                        .position(|n| *n == from[c as usize])
+                        .map(|p| p as u32)
+                })
+                .collect(),
+        );
+        let cprog = Program::compile(&cand, profile, world)?;
+        let Ok(events) = units::expand(&cprog, &remapped) else {
+            continue;
+        };
+        let still = replay(&cprog, &events, oracles, false, true)
+            .ok()
+            .and_then(|r| r.violation)
+            .is_some();
+        let alone_ok = (0..cand.tests.len()).all(|t| {
+            let one = Suite {
+                name: cand.name.clone(),
+                tests: vec![cand.tests[t].clone()],
+            };
+            Program::compile(&one, profile, world)
+                .ok()
+                .is_some_and(|p| {
+                    replay(&p, &Schedule::default(), oracles, false, true)
+                        .is_ok_and(|r| r.violation.is_none())
+                })
+        });
+        if still && alone_ok {
+            (best, units_found) = (cand, remapped);
+        }
+    }
+    Ok(Some((best, units_found)))
+}
+
+/// The model's and the real engines' reads for one unit schedule.
+#[derive(Clone, Debug)]
+pub struct RealComparison {
+    /// Test names (non-skipped), in schedule-index order.
+    pub tests: Vec<String>,
+    /// What the model predicts each test's reads return; `Err` when the model says the
+    /// schedule cannot run (a test blocks forever).
+    pub model: Result<Vec<Vec<Option<String>>>, String>,
+    /// What the real engines did; `Err` when the real run did not complete.
+    pub real: Result<crate::real::driver::RealOutcome, crate::real::driver::RealError>,
+}
+
+impl RealComparison {
+    /// Whether model and real agree: same reads, or both say the run cannot complete.
+    pub fn agree(&self) -> bool {
+        use crate::real::driver::RealError;
+        match (&self.model, &self.real) {
+            (Ok(m), Ok(r)) => *m == r.reads,
+            (Err(_), Err(RealError::Timeout(_))) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Runs `units` of `suite` in `world` both in the model (Buildah 1.28, the binary here) and on
+/// the real engines, for comparison.
+pub fn compare_with_real(
+    suite: &Suite,
+    world: &World,
+    units: &Schedule,
+    deadline: Duration,
+) -> Result<RealComparison, CompileError> {
+    use crate::real::driver;
+    let profile = Profile::new(driver::ENGINE);
+    let prog = Program::compile(suite, profile, world)?;
+    let model = unit_reads(suite, profile, world, units).map_err(|e| e.to_string());
+    let cfg = driver::RealConfig {
+        suite: suite.clone(),
+        world: world.clone(),
+        units: units.clone(),
+        deadline,
+    };
+    Ok(RealComparison {
+        tests: prog.tests.iter().map(|t| t.name.clone()).collect(),
+        model,
+        real: driver::run(&cfg),
+    })
+}
+
 /// Why a replay could not be carried out.
 #[derive(Clone, Debug)]
 pub enum ReplayError {

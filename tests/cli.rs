@@ -188,3 +188,32 @@ fn bad_input_files_exit_2_and_name_the_file() {
     );
     assert_eq!(std::fs::read_to_string(&bad).unwrap(), "name = 3");
 }
+
+#[test]
+fn real_reproduces_25414_with_podman_remote_and_server_env_cures_it() {
+    if mountfuzz::real::unavailable("podman").is_some() {
+        assert_ne!(
+            std::env::var("MOUNTFUZZ_REQUIRE_REAL").as_deref(),
+            Ok("1"),
+            "podman required"
+        );
+        eprintln!("SKIP: podman unavailable");
+        return;
+    }
+    let o = mountfuzz(&["real", "--json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "model and real must agree: {}",
+        stdout(&o)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert!(runs.iter().all(|r| r["agree"] == true));
+    assert_eq!(runs[0]["remedy"], "none");
+    assert_ne!(
+        runs[0]["real"], runs[1]["real"],
+        "server-env changes what the real tests read"
+    );
+}

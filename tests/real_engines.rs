@@ -237,3 +237,41 @@ fn finding_1_28_releases_only_the_last_lock_of_a_run() {
         other => panic!("real podman: expected b to hang on the leaked lock, got {other:?}"),
     }
 }
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(mountfuzz::testing::proptest_config("proptest-regressions/real_engines.txt", 3))]
+
+    /// Generated suites and unit schedules: real Buildah (local) and podman-remote agree with
+    /// the model on every read.
+    #[test]
+    fn generated_suites_model_equals_real(
+        s in mountfuzz::scenario::strategy::suite(mountfuzz::scenario::strategy::Shape {
+            tests: 2..=2, builds: 1..=2, runs: 1..=1, ops: 1..=2, ..Default::default()
+        }),
+        seed in any::<u64>(),
+        remote in any::<bool>(),
+    ) {
+        let binary = if remote { "podman" } else { "buildah" };
+        if skip(binary) {
+            return Ok(());
+        }
+        let world = World::new(if remote { Topology::Remote } else { Topology::Local }, Remedy::None);
+        let prog = mountfuzz::explore::Program::compile(&s, Profile::new(driver::ENGINE), &world).unwrap();
+        // A random unit schedule from the seed.
+        let b = mountfuzz::explore::units::bounds(&prog);
+        let mut left: Vec<usize> = b.iter().map(Vec::len).collect();
+        let mut rng = mountfuzz::explore::Rng::for_schedule(seed, 0);
+        let mut units = Vec::new();
+        while left.iter().any(|&l| l > 0) {
+            let live: Vec<usize> = (0..left.len()).filter(|&t| left[t] > 0).collect();
+            let t = live[rng.below(live.len() as u64) as usize];
+            left[t] -= 1;
+            units.push(t as u32);
+        }
+        let units = Schedule(units);
+        let c = mountfuzz::run::compare_with_real(&s, &world, &units, Duration::from_secs(120)).unwrap();
+        prop_assert!(c.agree(), "{:?} {units}: model {:?}, real {:?}", world.topology, c.model, c.real.as_ref().map(|r| &r.reads));
+    }
+}

@@ -80,3 +80,33 @@ pub fn from_events(prog: &Program, events: &Schedule) -> Schedule {
     }
     Schedule(out)
 }
+
+/// Searches random unit-level schedules (each RUN atomic, as a real build can be forced) for a
+/// violation of `oracles`; returns the first such unit schedule with its violation.
+pub fn find(
+    prog: &Program,
+    oracles: crate::check::Oracles,
+    tries: u64,
+    seed: u64,
+) -> Option<(Schedule, crate::check::Violation)> {
+    let b = bounds(prog);
+    for i in 0..tries {
+        let mut rng = super::Rng::for_schedule(seed, i);
+        let mut left: Vec<usize> = b.iter().map(Vec::len).collect();
+        let mut units = Vec::new();
+        while left.iter().any(|&l| l > 0) {
+            let live: Vec<usize> = (0..left.len()).filter(|&t| left[t] > 0).collect();
+            let t = live[rng.below(live.len() as u64) as usize];
+            left[t] -= 1;
+            units.push(t as u32);
+        }
+        let units = Schedule(units);
+        let events = expand(prog, &units).expect("built from the bounds");
+        // Lenient: a unit that would block is skipped, as a real harness would wait.
+        let r = super::replay::replay(prog, &events, oracles, false, true).ok()?;
+        if let Some(v) = r.violation {
+            return Some((from_events(prog, &r.executed), v));
+        }
+    }
+    None
+}

@@ -199,6 +199,18 @@ fn containerfile(
     Ok((text, reads))
 }
 
+/// Appends what unit `id`'s `n` reads returned (a missing file ends the unit: its build failed).
+fn collect(ctl: &Path, id: &str, n: usize, into: &mut Vec<Option<String>>) {
+    for r in 0..n {
+        if let Ok(text) = std::fs::read_to_string(ctl.join(format!("out-{id}-{r}"))) {
+            into.push(Some(text.trim_end().to_string()));
+        } else if ctl.join(format!("miss-{id}-{r}")).exists() {
+            into.push(None);
+            break;
+        }
+    }
+}
+
 fn wait_for(
     deadline: Instant,
     what: &str,
@@ -360,6 +372,7 @@ pub fn run(cfg: &RealConfig) -> Result<RealOutcome, RealError> {
 
     // Force the schedule.
     let mut next = vec![0usize; plans.len()];
+    let mut reads: Vec<Vec<Option<String>>> = vec![Vec::new(); plans.len()];
     let mut running: Vec<Option<(usize, Guard)>> = (0..plans.len()).map(|_| None).collect();
     let mut logs: Vec<PathBuf> = Vec::new();
     let finish = |g: Guard, deadline: Instant| -> Result<(), RealError> {
@@ -436,6 +449,9 @@ pub fn run(cfg: &RealConfig) -> Result<RealOutcome, RealError> {
                 wait_for(deadline, &format!("unit {} of {}", unit.id, p.name), || {
                     done.exists() || g.exited().is_some()
                 })?;
+                if let UnitKind::Run { reads: n, .. } = unit.kind {
+                    collect(&p.ctl, &unit.id, n, &mut reads[t]);
+                }
                 if p.builds[*build].2 == next[t] - 1 {
                     let (_, g) = running[t].take().expect("started above");
                     finish(g, deadline)?;
@@ -462,23 +478,7 @@ pub fn run(cfg: &RealConfig) -> Result<RealOutcome, RealError> {
     }
     drop(servers); // ends every server by PID (process group)
 
-    for p in &plans {
-        let mut reads = Vec::new();
-        for u in &p.units {
-            if let UnitKind::Run { reads: n, .. } = u.kind {
-                for r in 0..n {
-                    let got = p.ctl.join(format!("out-{}-{r}", u.id));
-                    if let Ok(text) = std::fs::read_to_string(&got) {
-                        reads.push(Some(text.trim_end().to_string()));
-                    } else if p.ctl.join(format!("miss-{}-{r}", u.id)).exists() {
-                        reads.push(None);
-                        break;
-                    }
-                }
-            }
-        }
-        out.reads.push(reads);
-    }
+    out.reads = reads;
     for l in logs.iter().chain(
         (0..sockets.len())
             .map(|t| root.join(format!("t{t}-server.log")))
