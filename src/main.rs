@@ -473,11 +473,9 @@ fn cmd_real(a: RealArgs) -> Result<u8, String> {
             if let Some(p) = per_unit {
                 println!("  cost: {p:.2} s per forced unit");
             }
-            if !c.agree() {
-                if let Ok(r) = &c.real {
-                    for (n, text) in &r.containerfiles {
-                        println!("--- {n}\n{text}");
-                    }
+            if let Some(r) = c.real.as_ref().ok().filter(|_| !c.agree()) {
+                for (n, text) in &r.containerfiles {
+                    println!("--- {n}\n{text}");
                 }
             }
         }
