@@ -17,6 +17,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod store;
+pub mod stress;
 pub mod sync;
 pub mod testing;
 pub mod verify;

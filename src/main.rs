@@ -45,6 +45,9 @@ enum Cmd {
     /// Run a counterexample on the real engines (Buildah 1.28 local, podman-remote 4.3) and
     /// compare with the model, under each remedy given.
     Real(RealArgs),
+    /// Run a suite on real threads and real files (real OFD locks), and check each run's
+    /// history for linearizability against the model.
+    Stress(StressArgs),
     /// List the built-in suites.
     Suites,
     /// Print a suite (TOML) with one test per Containerfile.
@@ -147,6 +150,34 @@ struct RealArgs {
 }
 
 #[derive(Args)]
+struct StressArgs {
+    /// A built-in suite name or a suite file.
+    #[arg(long, default_value = "buildah-bud-cache")]
+    suite: String,
+    /// buildkit, buildah or buildah@1.28.
+    #[arg(long, default_value = "buildah")]
+    engine: Engine,
+    /// local or remote.
+    #[arg(long, default_value = "local")]
+    topology: Topology,
+    /// The remedy.
+    #[arg(long, default_value = "none")]
+    remedy: Remedy,
+    /// Set every mount's sharing mode.
+    #[arg(long)]
+    sharing: Option<Sharing>,
+    /// Runs (each with its own jitter seed).
+    #[arg(long, default_value_t = 20)]
+    runs: u64,
+    /// Largest random pause between operations, in microseconds.
+    #[arg(long, default_value_t = 200)]
+    jitter_us: u64,
+    /// Seconds the linearizability check of one run may take.
+    #[arg(long, default_value_t = 10.0)]
+    check_seconds: f64,
+}
+
+#[derive(Args)]
 struct ReplayArgs {
     /// A replay file written by `mountfuzz run`.
     file: PathBuf,
@@ -203,6 +234,7 @@ fn main() -> ExitCode {
         Some(Cmd::Verify(a)) => cmd_verify(a),
         Some(Cmd::Replay(a)) => cmd_replay(a),
         Some(Cmd::Real(a)) => cmd_real(a),
+        Some(Cmd::Stress(a)) => cmd_stress(a),
         Some(Cmd::Suites) => cmd_suites(),
         Some(Cmd::Import(a)) => cmd_import(a),
         Some(Cmd::Where(a)) => cmd_where(a),
@@ -487,6 +519,58 @@ fn cmd_real(a: RealArgs) -> Result<u8, String> {
         );
     }
     Ok(if all_agree { 0 } else { 1 })
+}
+
+fn cmd_stress(a: StressArgs) -> Result<u8, String> {
+    use mountfuzz::check::linearize::{LinVerdict, check, describe};
+    use mountfuzz::stress::{self, StressConfig};
+    let mut suite = scenario::load(&a.suite, a.engine.dialect()).map_err(|e| e.to_string())?;
+    if let Some(s) = a.sharing {
+        suite = suite.with_sharing(s);
+    }
+    let prog = mountfuzz::explore::Program::compile(
+        &suite,
+        Profile::new(a.engine),
+        &World::new(a.topology, a.remedy),
+    )
+    .map_err(|e| e.to_string())?;
+    let (mut ok, mut unknown, mut ops) = (0, 0, 0);
+    for seed in 0..a.runs {
+        let cfg = StressConfig {
+            seed,
+            jitter: Duration::from_micros(a.jitter_us),
+            ..StressConfig::default()
+        };
+        let run = stress::run(&prog, cfg).map_err(|e| format!("stress run: {e}"))?;
+        ops += run.history.len();
+        if !run.stuck.is_empty() {
+            println!(
+                "run {seed}: stuck waiting for a lock: {}",
+                run.stuck.join(", ")
+            );
+            unknown += 1;
+            continue;
+        }
+        match check(&run.history, Duration::from_secs_f64(a.check_seconds)) {
+            LinVerdict::Linearizable { .. } => ok += 1,
+            LinVerdict::Unknown(why) => {
+                println!("run {seed}: unknown: {why}");
+                unknown += 1;
+            }
+            LinVerdict::Violation { key, witness } => {
+                println!(
+                    "run {seed}: NOT LINEARIZABLE on {key}; no model order explains:\n{}",
+                    describe(&witness)
+                );
+                return Ok(1);
+            }
+        }
+    }
+    println!(
+        "{ok} of {} runs linearizable, {unknown} unknown ({ops} operations on real threads and files)",
+        a.runs
+    );
+    Ok(if unknown > 0 { 3 } else { 0 })
 }
 
 fn cmd_suites() -> Result<u8, String> {

@@ -6,6 +6,7 @@ pub mod containment;
 pub mod deadlock;
 pub mod expectations;
 pub mod isolation;
+pub mod linearize;
 pub mod lock_integrity;
 pub mod locked_exclusion;
 pub mod private_exclusivity;

@@ -219,7 +219,15 @@ impl Program {
                                     });
                                 }
                                 let id = match key_ids.get(&loc.dir) {
-                                    Some(id) => *id,
+                                    Some(id) => {
+                                        // A key seen first from a shared mount learns its lock
+                                        // file from a later locked one.
+                                        let known = &mut keys[*id as usize].loc.lock_file;
+                                        if known.is_none() {
+                                            known.clone_from(&loc.lock_file);
+                                        }
+                                        *id
+                                    }
                                     None => {
                                         keys.push(KeyInfo {
                                             loc: loc.clone(),
