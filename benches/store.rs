@@ -29,15 +29,34 @@ fn raw_ofd(file: &std::fs::File, cmd: libc::c_int, kind: libc::c_short) {
 fn baseline_cycle(root: &Path, n: u64) {
     let dir = root.join("cache");
     std::fs::create_dir_all(&dir).unwrap();
-    let lockf = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(root.join("lockfile")).unwrap();
+    let lockf = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(root.join("lockfile"))
+        .unwrap();
     raw_ofd(&lockf, libc::F_OFD_SETLKW, libc::F_WRLCK as libc::c_short);
-    std::fs::File::create(dir.join("f")).unwrap().write_all(n.to_string().as_bytes()).unwrap();
+    std::fs::File::create(dir.join("f"))
+        .unwrap()
+        .write_all(n.to_string().as_bytes())
+        .unwrap();
     raw_ofd(&lockf, libc::F_OFD_SETLK, libc::F_UNLCK as libc::c_short);
 }
 
 /// The store's cycle in `sharing` mode for thread `t`.
-fn store_cycle(store: &SharedStore, fs: &mut FsStorage, root: &Path, sharing: Sharing, t: u32, n: u64) {
-    let holder = Holder { owner: t, run: n as u32 };
+fn store_cycle(
+    store: &SharedStore,
+    fs: &mut FsStorage,
+    root: &Path,
+    sharing: Sharing,
+    t: u32,
+    n: u64,
+) {
+    let holder = Holder {
+        owner: t,
+        run: n as u32,
+    };
     match sharing {
         // Buildah's locked mode: a real OFD lock on the real lock file.
         Sharing::Locked => {
@@ -49,7 +68,8 @@ fn store_cycle(store: &SharedStore, fs: &mut FsStorage, root: &Path, sharing: Sh
         _ => {
             let m = MountReq { key: 0, sharing };
             let inst = store.acquire(holder, m).unwrap();
-            fs.write(&format!("/cache/k/{inst}"), "f", n.to_string().as_bytes()).unwrap();
+            fs.write(&format!("/cache/k/{inst}"), "f", n.to_string().as_bytes())
+                .unwrap();
             store.release_run(holder, &[m], false);
         }
     }
@@ -69,7 +89,9 @@ fn run_threads(threads: u32, iters: u64, f: impl Fn(u32, u64) + Sync) -> Duratio
 
 fn store(c: &mut Criterion) {
     let mut g = c.benchmark_group("store-cycles");
-    g.measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500)).sample_size(20);
+    g.measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_millis(500))
+        .sample_size(20);
     g.throughput(Throughput::Elements(1));
     for threads in [1u32, 2, 4, 8] {
         g.bench_with_input(BenchmarkId::new("baseline", threads), &threads, |b, &th| {
@@ -81,16 +103,20 @@ fn store(c: &mut Criterion) {
             (Sharing::Shared, Engine::Buildah(BuildahVersion::Current)),
             (Sharing::Private, Engine::BuildKit),
         ] {
-            g.bench_with_input(BenchmarkId::new(sharing.name(), threads), &threads, |b, &th| {
-                let root = tempfile::tempdir().unwrap();
-                let st = SharedStore::new(Profile::new(engine), 1, th as usize);
-                b.iter_custom(|iters| {
-                    run_threads(th, iters, |t, n| {
-                        let mut fs = FsStorage::new(root.path());
-                        store_cycle(&st, &mut fs, root.path(), sharing, t, n)
-                    })
-                });
-            });
+            g.bench_with_input(
+                BenchmarkId::new(sharing.name(), threads),
+                &threads,
+                |b, &th| {
+                    let root = tempfile::tempdir().unwrap();
+                    let st = SharedStore::new(Profile::new(engine), 1, th as usize);
+                    b.iter_custom(|iters| {
+                        run_threads(th, iters, |t, n| {
+                            let mut fs = FsStorage::new(root.path());
+                            store_cycle(&st, &mut fs, root.path(), sharing, t, n)
+                        })
+                    });
+                },
+            );
         }
     }
     g.finish();

@@ -8,9 +8,12 @@
 //! - [`engine`] decides, once, where a cache lives and what a concurrent request gets;
 //! - [`store`] holds the holder table and the bytes (in memory, on a real filesystem, thread-safe).
 pub mod check;
+pub use run::Check;
+
 pub mod containerfile;
 pub mod engine;
 pub mod explore;
+pub mod fuzzing;
 pub mod mount;
 pub mod real;
 pub mod report;

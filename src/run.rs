@@ -71,6 +71,18 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// Whether no violation was found (and the engine supports the suite).
+    pub fn holds(&self) -> bool {
+        self.unsupported.is_none() && matches!(self.outcome.verdict, Verdict::Holds { .. })
+    }
+
+    /// The violation of the minimal counterexample, if one was found.
+    pub fn violation(&self) -> Option<&Violation> {
+        self.counterexample
+            .as_ref()
+            .and_then(|c| c.violation.as_ref())
+    }
+
     /// Process exit code: 0 holds, 1 violation, 2 unsupported (the engine rejects the input),
     /// 3 unknown (the budget ended first).
     pub fn exit_code(&self) -> u8 {
@@ -295,6 +307,115 @@ pub fn unit_counterexample(
         }
     }
     Ok(Some((best, units_found)))
+}
+
+/// The library entry point for users' own `cargo test`: a builder over [`RunConfig`] whose
+/// defaults are the CLI's (Buildah, remote, no remedy, random, 100,000 schedules, 30 s).
+///
+/// ```
+/// use mountfuzz::Check;
+/// use mountfuzz::check::Oracle;
+/// use mountfuzz::explore::Strategy;
+/// use mountfuzz::scenario::builtin;
+/// use mountfuzz::world::{Remedy, Topology};
+///
+/// let suite = builtin::find("buildah-bud-cache").unwrap().suite();
+/// // podman#25414: under podman-remote the tests' TMPDIRs never reach the build.
+/// let report = Check::new(suite.clone())
+///     .engine("buildah".parse().unwrap())
+///     .topology(Topology::Remote)
+///     .remedy(Remedy::None)
+///     .schedules(10_000)
+///     .run()
+///     .unwrap();
+/// assert!(!report.holds());
+/// assert_eq!(report.violation().unwrap().oracle, Oracle::Isolation);
+///
+/// // Starting each test's server with the test's TMPDIR cures it, for every interleaving.
+/// let cured = Check::new(suite)
+///     .remedy(Remedy::ServerEnv)
+///     .strategy(Strategy::Dfs { por: true })
+///     .run()
+///     .unwrap();
+/// assert!(cured.holds());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Check {
+    config: RunConfig,
+}
+
+impl Check {
+    /// A check of `suite` with the CLI's defaults.
+    pub fn new(suite: Suite) -> Check {
+        Check {
+            config: RunConfig {
+                suite,
+                profile: Profile::new(crate::engine::Engine::Buildah(
+                    crate::engine::BuildahVersion::Current,
+                )),
+                world: World::new(crate::world::Topology::Remote, crate::world::Remedy::None),
+                sharing: None,
+                strategy: Strategy::Random,
+                budget: Budget::new(100_000, 30.0),
+                options: Options::default(),
+                shrink_time: Duration::from_secs(10),
+            },
+        }
+    }
+    /// The engine (its default quirks).
+    pub fn engine(mut self, engine: crate::engine::Engine) -> Check {
+        self.config.profile = Profile::new(engine);
+        self
+    }
+    /// Switch a quirk off (apply its fix).
+    pub fn fix(mut self, quirk: crate::engine::Quirk) -> Check {
+        self.config.profile = self.config.profile.fixed(quirk);
+        self
+    }
+    /// Local or remote.
+    pub fn topology(mut self, topology: crate::world::Topology) -> Check {
+        self.config.world.topology = topology;
+        self
+    }
+    /// The remedy under test.
+    pub fn remedy(mut self, remedy: crate::world::Remedy) -> Check {
+        self.config.world.remedy = remedy;
+        self
+    }
+    /// Set every mount's sharing mode.
+    pub fn sharing(mut self, sharing: Sharing) -> Check {
+        self.config.sharing = Some(sharing);
+        self
+    }
+    /// How schedules are chosen.
+    pub fn strategy(mut self, strategy: Strategy) -> Check {
+        self.config.strategy = strategy;
+        self
+    }
+    /// Most schedules.
+    pub fn schedules(mut self, n: u64) -> Check {
+        self.config.budget.schedules = n;
+        self
+    }
+    /// Most seconds.
+    pub fn seconds(mut self, s: f64) -> Check {
+        self.config.budget.time = Duration::from_secs_f64(s);
+        self
+    }
+    /// Seed of the first schedule.
+    pub fn seed(mut self, seed: u64) -> Check {
+        self.config.options.seed = seed;
+        self
+    }
+    /// Only these oracles.
+    pub fn oracles(mut self, oracles: &[Oracle]) -> Check {
+        self.config.options.oracles = Oracles::of(oracles);
+        self
+    }
+    /// Explores, and shrinks a violation into a minimal counterexample.
+    pub fn run(self) -> Result<RunReport, CompileError> {
+        run(self.config)
+    }
 }
 
 /// The model's and the real engines' reads for one unit schedule.

@@ -48,7 +48,7 @@ pub fn ops(command: &Command, mounts: &[MountSpec], workdir: &str) -> Result<Vec
     }
     for c in cmds.iter().filter(|c| !c.is_empty()) {
         let c: Vec<&str> = c.iter().map(String::as_str).collect();
-        let touches = c.iter().any(|w| locate(w).is_some());
+        let touches = c.iter().skip(1).any(|w| locate(w).is_some()); // the command name is no path
         let file_in = |p: &str| -> Result<(usize, String), String> {
             match locate(p) {
                 Some((m, f)) if !f.is_empty() && !f.contains('*') => Ok((m, f)),
@@ -99,14 +99,28 @@ pub fn ops(command: &Command, mounts: &[MountSpec], workdir: &str) -> Result<Vec
     Ok(out)
 }
 
+/// `s` as one shell word that [`split_words`] reads back exactly: bare when safe, else in
+/// single-quoted segments with each `'` written as `"'"`.
 fn quote(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
     {
-        s.to_string()
+        return s.to_string();
+    }
+    let mut out = String::new();
+    for (i, part) in s.split('\'').enumerate() {
+        if i > 0 {
+            out.push_str("\"'\"");
+        }
+        if !part.is_empty() {
+            out.push_str(&format!("'{part}'"));
+        }
+    }
+    if out.is_empty() {
+        "''".to_string()
     } else {
-        format!("'{}'", s.replace('\'', ""))
+        out
     }
 }
 
@@ -116,11 +130,25 @@ pub fn containerfile_text(build: &Build, dialect: Dialect) -> String {
     let mut workdir = "/".to_string();
     for r in &build.runs {
         if r.workdir != workdir {
-            text.push_str(&format!("WORKDIR {}\n", r.workdir));
+            // A trailing "/" keeps a last component that ends in white space (lines are trimmed).
+            let slash = if r.workdir.ends_with(char::is_whitespace) {
+                "/"
+            } else {
+                ""
+            };
+            text.push_str(&format!(
+                "WORKDIR {}{slash}\n",
+                r.workdir.replace('$', "\\$")
+            ));
             workdir = r.workdir.clone();
         }
-        let path =
-            |m: usize, f: &str| format!("{}/{}", r.mounts[m].target.trim_end_matches('/'), f);
+        let path = |m: usize, f: &str| {
+            quote(&format!(
+                "{}/{}",
+                r.mounts[m].target.trim_end_matches('/'),
+                f
+            ))
+        };
         let cmds: Vec<String> = r
             .ops
             .iter()
@@ -134,14 +162,17 @@ pub fn containerfile_text(build: &Build, dialect: Dialect) -> String {
                 CacheOp::Read { mount, file } => format!("cat {}", path(*mount, file)),
                 CacheOp::Remove { mount, file } => format!("rm -f {}", path(*mount, file)),
                 CacheOp::Wipe { mount } => {
-                    format!("rm -rf {}/*", r.mounts[*mount].target.trim_end_matches('/'))
+                    format!(
+                        "rm -rf {}/*",
+                        quote(r.mounts[*mount].target.trim_end_matches('/'))
+                    )
                 }
             })
             .collect();
         let flags: Vec<String> = r
             .mounts
             .iter()
-            .map(|m| format!("--mount={}", display(m, dialect)))
+            .map(|m| format!("--mount={}", display(m, dialect).replace('$', "\\$")))
             .collect();
         let cmd = if cmds.is_empty() {
             "true".to_string()

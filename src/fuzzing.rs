@@ -1,0 +1,195 @@
+//! The fuzz targets' bodies, in the library so that `fuzz/` and the regression tests that replay
+//! its corpus and crashes (`tests/fuzz_regressions.rs`) run the same code. Each panics on a bug.
+
+use std::collections::BTreeMap;
+
+use arbitrary::{Arbitrary, Unstructured};
+
+use crate::check::Oracles;
+use crate::engine::{BuildahVersion, Engine, Profile};
+use crate::explore::replay::replay;
+use crate::explore::{Program, Schedule};
+use crate::mount::{Dialect, MountSpec, Sharing, display, parse};
+use crate::run::calibrate;
+use crate::scenario::{Build, CacheOp, Expect, RunStep, Step, Suite, TestCase, scratch_tmpdir};
+use crate::world::{Remedy, Topology, World};
+
+/// `mount_spec`: parsing never panics; what it accepts round-trips through `display`.
+pub fn mount_spec(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    for d in [Dialect::BuildKit, Dialect::Buildah, Dialect::Buildah128] {
+        if let Ok(spec) = parse(text, d) {
+            // Values with commas cannot round-trip (the grammar splits on them).
+            let values = [
+                spec.id.as_deref(),
+                spec.source.as_deref(),
+                spec.from.as_deref(),
+                Some(spec.target.as_str()),
+            ];
+            if values.into_iter().flatten().any(|v| v.contains(',')) {
+                continue;
+            }
+            let shown = display(&spec, d);
+            assert_eq!(parse(&shown, d), Ok(spec), "{d:?}: {text:?} -> {shown:?}");
+        }
+    }
+}
+
+/// `containerfile`: the reader and the importer never panic; an imported suite's TOML reads back
+/// to the same suite.
+pub fn containerfile(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    for d in [Dialect::BuildKit, Dialect::Buildah, Dialect::Buildah128] {
+        let _ = crate::containerfile::parse(text, d, &BTreeMap::new());
+        if let Ok(s) = Suite::import(&[("f".into(), text.into())], d) {
+            let again = Suite::from_toml(&s.to_toml(d), "f", d);
+            assert_eq!(again.as_ref().ok(), Some(&s), "{text:?}");
+        }
+    }
+}
+
+/// One operation, as bytes choose it.
+#[derive(Arbitrary, Debug)]
+enum OpB {
+    Write(bool, u8),
+    Append(bool, u8),
+    Read(bool),
+    Remove(bool),
+    Wipe,
+}
+
+/// One step, as bytes choose it.
+#[derive(Arbitrary, Debug)]
+enum StepB {
+    Build {
+        target: bool,
+        locked: bool,
+        ops: Vec<OpB>,
+    },
+    Prune,
+    Teardown,
+}
+
+/// The whole input.
+#[derive(Arbitrary, Debug)]
+struct Input {
+    tests: Vec<Vec<StepB>>,
+    schedule: Vec<u8>,
+    remote: bool,
+    current: bool,
+}
+
+fn file(b: bool) -> String {
+    if b { "world".into() } else { "other".into() }
+}
+
+/// The suite the bytes describe (at most 4 tests of 4 steps of 4 operations).
+fn suite(input: &Input) -> Suite {
+    let tests = input
+        .tests
+        .iter()
+        .take(4)
+        .enumerate()
+        .map(|(i, steps)| TestCase {
+            name: format!("t{i}"),
+            steps: steps
+                .iter()
+                .take(4)
+                .map(|s| match s {
+                    StepB::Build {
+                        target,
+                        locked,
+                        ops,
+                    } => Step::Build(Build {
+                        env: scratch_tmpdir(),
+                        runs: vec![RunStep {
+                            mounts: vec![MountSpec {
+                                sharing: if *locked {
+                                    Sharing::Locked
+                                } else {
+                                    Sharing::Shared
+                                },
+                                ..MountSpec::cache(if *target { "/test" } else { "/test2" })
+                            }],
+                            workdir: "/".into(),
+                            ops: ops
+                                .iter()
+                                .take(4)
+                                .map(|o| match o {
+                                    OpB::Write(f, v) => CacheOp::Write {
+                                        mount: 0,
+                                        file: file(*f),
+                                        data: format!("v{}", v % 4),
+                                    },
+                                    OpB::Append(f, v) => CacheOp::Append {
+                                        mount: 0,
+                                        file: file(*f),
+                                        data: format!("v{}", v % 4),
+                                    },
+                                    OpB::Read(f) => CacheOp::Read {
+                                        mount: 0,
+                                        file: file(*f),
+                                    },
+                                    OpB::Remove(f) => CacheOp::Remove {
+                                        mount: 0,
+                                        file: file(*f),
+                                    },
+                                    OpB::Wipe => CacheOp::Wipe { mount: 0 },
+                                })
+                                .collect(),
+                            unmount_fails: false,
+                        }],
+                        expect: Expect::Success,
+                    }),
+                    StepB::Prune => Step::Prune {
+                        env: scratch_tmpdir(),
+                    },
+                    StepB::Teardown => Step::Teardown,
+                })
+                .collect(),
+        });
+    Suite {
+        name: "fuzz".into(),
+        tests: tests.collect(),
+    }
+}
+
+/// `schedule`: bytes become a suite and a schedule, run where isolation must hold (Buildah with
+/// each test's TMPDIR reaching its builds: local, or remote with server-env; expectations
+/// calibrated alone). A violation, a panic or a replay that differs is a bug.
+pub fn schedule(data: &[u8]) {
+    let Ok(input) = Input::arbitrary(&mut Unstructured::new(data)) else {
+        return;
+    };
+    let s = suite(&input);
+    if s.tests.is_empty() {
+        return;
+    }
+    let engine = Engine::Buildah(if input.current {
+        BuildahVersion::Current
+    } else {
+        BuildahVersion::V1_28
+    });
+    let world = if input.remote {
+        World::new(Topology::Remote, Remedy::ServerEnv)
+    } else {
+        World::new(Topology::Local, Remedy::None)
+    };
+    let profile = Profile::new(engine);
+    let s = calibrate(&s, profile, &world).expect("generated suites compile");
+    let prog = Program::compile(&s, profile, &world).expect("generated suites compile");
+    let n = prog.tests.len() as u8;
+    let schedule = Schedule(input.schedule.iter().map(|b| (b % n) as u32).collect());
+    let first = replay(&prog, &schedule, Oracles::all(), true, true).expect("lenient replay fits");
+    assert!(
+        first.violation.is_none(),
+        "isolated tests broke: {:?}\n{s:#?}\nschedule {schedule}",
+        first.violation
+    );
+    let again = replay(&prog, &schedule, Oracles::all(), true, true).expect("lenient replay fits");
+    assert_eq!(first.history, again.history, "replay is deterministic");
+}
