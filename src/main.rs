@@ -48,6 +48,8 @@ enum Cmd {
     /// Run a suite on real threads and real files (real OFD locks), and check each run's
     /// history for linearizability against the model.
     Stress(StressArgs),
+    /// Merge the `run --json` results of shards into one verdict.
+    Merge(MergeArgs),
     /// List the built-in suites.
     Suites,
     /// Print a suite (TOML) with one test per Containerfile.
@@ -100,6 +102,9 @@ struct RunArgs {
     /// Do not save a replay file.
     #[arg(long)]
     no_save: bool,
+    /// Run only the schedules whose index is I modulo N (random and PCT).
+    #[arg(long, default_value = "0/1")]
+    shard: Shard,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -178,6 +183,33 @@ struct StressArgs {
 }
 
 #[derive(Args)]
+struct MergeArgs {
+    /// JSON files written by `mountfuzz run --json --shard I/N`.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+/// `I/N`: this process runs the schedules whose index is I modulo N.
+#[derive(Clone, Copy, Debug)]
+struct Shard(u64, u64);
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let bad = || format!("bad shard {s:?} (want I/N with 0 <= I < N)");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (i, n) = (
+            i.parse::<u64>().map_err(|_| bad())?,
+            n.parse::<u64>().map_err(|_| bad())?,
+        );
+        if n == 0 || i >= n {
+            return Err(bad());
+        }
+        Ok(Shard(i, n))
+    }
+}
+
+#[derive(Args)]
 struct ReplayArgs {
     /// A replay file written by `mountfuzz run`.
     file: PathBuf,
@@ -235,6 +267,7 @@ fn main() -> ExitCode {
         Some(Cmd::Replay(a)) => cmd_replay(a),
         Some(Cmd::Real(a)) => cmd_real(a),
         Some(Cmd::Stress(a)) => cmd_stress(a),
+        Some(Cmd::Merge(a)) => cmd_merge(a),
         Some(Cmd::Suites) => cmd_suites(),
         Some(Cmd::Import(a)) => cmd_import(a),
         Some(Cmd::Where(a)) => cmd_where(a),
@@ -253,6 +286,9 @@ fn profile(engine: Engine, fixes: &[Quirk]) -> Profile {
 }
 
 fn cmd_run(a: RunArgs) -> Result<u8, String> {
+    if a.shard.1 > 1 && matches!(a.strategy, Strategy::Dfs { .. }) {
+        return Err("--shard partitions random and PCT schedules; DFS is not sharded".into());
+    }
     let profile = profile(a.engine, &a.fixes);
     let suite = scenario::load(&a.suite, a.engine.dialect()).map_err(|e| e.to_string())?;
     let world = World::new(a.topology, a.remedy);
@@ -271,7 +307,7 @@ fn cmd_run(a: RunArgs) -> Result<u8, String> {
             },
             count_states: a.count_states,
             seed: a.seed,
-            shard: (0, 1),
+            shard: (a.shard.0, a.shard.1),
         },
         shrink_time: Duration::from_secs(10),
     };
@@ -571,6 +607,25 @@ fn cmd_stress(a: StressArgs) -> Result<u8, String> {
         a.runs
     );
     Ok(if unknown > 0 { 3 } else { 0 })
+}
+
+fn cmd_merge(a: MergeArgs) -> Result<u8, String> {
+    let mut shards = Vec::new();
+    for f in &a.files {
+        let text =
+            std::fs::read_to_string(f).map_err(|e| format!("{}: cannot read: {e}", f.display()))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", f.display()))?;
+        shards.push(v);
+    }
+    let merged = report::json::merge(&shards).map_err(|e| format!("merge: {e}"))?;
+    println!("{merged}");
+    Ok(match merged["verdict"].as_str() {
+        Some("holds") => 0,
+        Some("violated") => 1,
+        Some("unsupported") => 2,
+        _ => 3,
+    })
 }
 
 fn cmd_suites() -> Result<u8, String> {

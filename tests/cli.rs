@@ -217,3 +217,64 @@ fn real_reproduces_25414_with_podman_remote_and_server_env_cures_it() {
         "server-env changes what the real tests read"
     );
 }
+
+#[test]
+fn four_shards_merged_equal_the_unsharded_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    for (remedy, schedules) in [("none", "100000"), ("server-env", "2000")] {
+        let mut files = Vec::new();
+        for i in 0..4 {
+            let shard = format!("{i}/4");
+            let per = (schedules.parse::<u64>().unwrap() / 4).to_string();
+            let o = mountfuzz(&[
+                "run",
+                "--json",
+                "--no-save",
+                "--remedy",
+                remedy,
+                "--schedules",
+                &per,
+                "--shard",
+                &shard,
+            ]);
+            let f = dir.path().join(format!("{remedy}-{i}.json"));
+            std::fs::write(&f, &o.stdout).unwrap();
+            files.push(f.display().to_string());
+        }
+        let mut args = vec!["merge"];
+        args.extend(files.iter().map(String::as_str));
+        let merged: serde_json::Value = serde_json::from_slice(&mountfuzz(&args).stdout).unwrap();
+        let whole: serde_json::Value = serde_json::from_slice(
+            &mountfuzz(&[
+                "run",
+                "--json",
+                "--no-save",
+                "--remedy",
+                remedy,
+                "--schedules",
+                schedules,
+            ])
+            .stdout,
+        )
+        .unwrap();
+        assert_eq!(merged["verdict"], whole["verdict"], "{remedy}");
+        assert_eq!(
+            merged["first_violation_index"], whole["first_violation_index"],
+            "{remedy}"
+        );
+        assert_eq!(
+            merged["first_violation"], whole["first_violation"],
+            "{remedy}"
+        );
+        if remedy == "server-env" {
+            assert_eq!(
+                merged["schedules"], whole["outcome"]["schedules"],
+                "every schedule run once"
+            );
+        }
+    }
+    let o = mountfuzz(&["run", "--shard", "4/4"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = mountfuzz(&["merge", "/nonexistent.json"]);
+    assert_eq!(o.status.code(), Some(2));
+}

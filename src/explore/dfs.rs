@@ -49,6 +49,7 @@ impl Search<'_> {
             self.found = Some(Found {
                 schedule: Schedule(self.path.clone()),
                 violation: v.clone(),
+                index: self.executions,
             });
             return;
         }
@@ -62,6 +63,7 @@ impl Search<'_> {
                     self.found = Some(Found {
                         schedule: Schedule(self.path.clone()),
                         violation: v.clone(),
+                        index: self.executions,
                     });
                     return;
                 }

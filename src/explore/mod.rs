@@ -97,6 +97,9 @@ pub struct Found {
     pub schedule: Schedule,
     /// What broke.
     pub violation: Violation,
+    /// The global index of the schedule that broke (random, PCT: its seed stream; DFS: the
+    /// execution count), so shards can be merged into the unsharded verdict.
+    pub index: u64,
 }
 
 /// The verdict of an exploration.
@@ -198,6 +201,7 @@ pub(crate) fn run_one(
             return Some(Found {
                 schedule: Schedule(choices.clone()),
                 violation: v.clone(),
+                index: 0,
             });
         }
         runnable.clear();
@@ -245,9 +249,11 @@ pub(crate) fn sample(
         let mut rng = Rng::for_schedule(opts.seed, index);
         index += opts.shard.1;
         sampler.begin(&mut rng);
+        let this = index - opts.shard.1;
         let found = run_one(&mut m, &mut choices, &mut runnable, states, |r, step| {
             sampler.choose(&mut rng, r, step)
-        });
+        })
+        .map(|f| Found { index: this, ..f });
         done += 1;
         steps += m.steps();
         if let Some(f) = found {

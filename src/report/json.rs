@@ -27,6 +27,60 @@ pub fn outcome(o: &Outcome) -> Value {
     })
 }
 
+/// Shard results (`run --json` outputs) merged into one verdict: violated when any shard found a
+/// violation (the one with the lowest global schedule index, as the unsharded run finds first),
+/// else unknown when any shard ran out of budget before a schedule, else holds; counts summed.
+pub fn merge(shards: &[Value]) -> Result<Value, String> {
+    if shards.is_empty() {
+        return Err("nothing to merge".into());
+    }
+    let field = |v: &Value, k: &str| v.get(k).cloned().unwrap_or(Value::Null);
+    let same = [
+        "suite", "engine", "topology", "remedy", "strategy", "seed", "sharing",
+    ];
+    for s in shards {
+        for k in same {
+            if field(s, k) != field(&shards[0], k) {
+                return Err(format!(
+                    "the shards differ in {k}: {} vs {}",
+                    field(s, k),
+                    field(&shards[0], k)
+                ));
+            }
+        }
+        if s.get("verdict").and_then(Value::as_str).is_none() {
+            return Err("not a `mountfuzz run --json` result (no verdict)".into());
+        }
+    }
+    let sum = |k: &str| -> u64 { shards.iter().filter_map(|s| s["outcome"][k].as_u64()).sum() };
+    let violated = shards
+        .iter()
+        .filter(|s| s["verdict"] == "violated")
+        .min_by_key(|s| s["first_violation_index"].as_u64().unwrap_or(u64::MAX));
+    let verdict = match violated {
+        Some(_) => "violated",
+        None if shards.iter().any(|s| s["verdict"] == "unsupported") => "unsupported",
+        None if shards.iter().any(|s| s["verdict"] == "unknown") => "unknown",
+        None => "holds",
+    };
+    let mut out = json!({
+        "verdict": verdict,
+        "shards": shards.len(),
+        "schedules": sum("schedules"),
+        "steps": sum("steps"),
+    });
+    for k in same {
+        out[k] = field(&shards[0], k);
+    }
+    if let Some(v) = violated {
+        out["first_violation_index"] = field(v, "first_violation_index");
+        out["first_violation"] = field(v, "first_violation");
+        out["counterexample"] = field(v, "counterexample");
+        out["from_shard"] = field(v, "shard");
+    }
+    Ok(out)
+}
+
 /// A counterexample: schedule, violation, history, shared dirs.
 pub fn counterexample(cx: &Counterexample) -> Value {
     json!({
@@ -51,6 +105,9 @@ pub fn run(report: &RunReport, replay_path: Option<&str>) -> Value {
         "strategy": c.strategy.to_string(),
         "seed": c.options.seed,
         "verdict": verdict_name(&report.outcome.verdict, report.unsupported.is_some()),
+        "shard": format!("{}/{}", c.options.shard.0, c.options.shard.1),
+        "first_violation_index": match &report.outcome.verdict { Verdict::Violated(f) => Some(f.index), _ => None },
+        "first_violation": match &report.outcome.verdict { Verdict::Violated(f) => Some(f.violation.clone()), _ => None },
         "unsupported": report.unsupported,
         "skipped": report.skipped,
         "outcome": outcome(&report.outcome),
