@@ -105,6 +105,12 @@ struct RunArgs {
     /// Run only the schedules whose index is I modulo N (random and PCT).
     #[arg(long, default_value = "0/1")]
     shard: Shard,
+    /// Write the counterexample as a self-contained HTML page.
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// Write JUnit XML for CI systems.
+    #[arg(long)]
+    junit: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -127,6 +133,9 @@ struct VerifyArgs {
     /// Most seconds per cell.
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
+    /// Write JUnit XML (a test case per cell).
+    #[arg(long)]
+    junit: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -213,6 +222,9 @@ impl std::str::FromStr for Shard {
 struct ReplayArgs {
     /// A replay file written by `mountfuzz run`.
     file: PathBuf,
+    /// Write the timeline as a self-contained HTML page.
+    #[arg(long)]
+    html: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -326,6 +338,20 @@ fn cmd_run(a: RunArgs) -> Result<u8, String> {
             saved = Some(path.display().to_string());
         }
     }
+    if let (Some(path), Some(cx)) = (&a.html, &report.counterexample) {
+        let title = format!(
+            "{} on {}, {} topology, remedy {}",
+            report.config.suite.name, a.engine, a.topology, a.remedy
+        );
+        report::write_output(
+            path,
+            &report::html::render(&title, cx),
+            report::html::MARKER,
+        )?;
+    }
+    if let Some(path) = &a.junit {
+        report::write_output(path, &report::junit::run(&report), report::junit::MARKER)?;
+    }
     if a.json {
         println!("{}", report::json::run(&report, saved.as_deref()));
     } else {
@@ -396,6 +422,13 @@ fn cmd_verify(a: VerifyArgs) -> Result<u8, String> {
         println!(
             "(* = exhaustive: every interleaving up to equivalence; otherwise a count of schedules)"
         );
+    }
+    if let Some(path) = &a.junit {
+        report::write_output(
+            path,
+            &report::junit::verify(&a.suite, &cells),
+            report::junit::MARKER,
+        )?;
     }
     let any_violation = cells
         .iter()

@@ -51,6 +51,8 @@ pub struct Counterexample {
     pub tests: Vec<String>,
     /// Cache dirs that more than one test touched: (dir, mount target, test indices).
     pub shared_dirs: Vec<(String, String, Vec<usize>)>,
+    /// The interned keys of those dirs (what history records name).
+    pub shared_keys: Vec<usize>,
     /// Candidates tried while shrinking.
     pub shrink_tries: u64,
 }
@@ -504,17 +506,10 @@ pub fn replay_recorded(
             by_key[k].push(rec.test);
         }
     }
-    let shared_dirs = by_key
-        .into_iter()
-        .enumerate()
-        .filter(|(_, ts)| ts.len() > 1)
-        .map(|(k, ts)| {
-            (
-                prog.keys[k].loc.dir.clone(),
-                prog.keys[k].target.clone(),
-                ts,
-            )
-        })
+    let shared_keys: Vec<usize> = (0..by_key.len()).filter(|&k| by_key[k].len() > 1).collect();
+    let shared_dirs = shared_keys
+        .iter()
+        .map(|&k| (prog.keys[k].loc.dir.clone(), prog.keys[k].target.clone(), by_key[k].clone()))
         .collect();
     Ok(Counterexample {
         suite: suite.clone(),
@@ -523,6 +518,7 @@ pub fn replay_recorded(
         history: r.history,
         tests,
         shared_dirs,
+        shared_keys,
         shrink_tries,
     })
 }

@@ -2,7 +2,6 @@
 //! (the suite as TOML, engine and quirks, topology, remedy, schedule, the violation expected).
 //! Shared by the CLI (`run --save`, `replay`), regression tests and the fuzz corpus.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -81,32 +80,15 @@ impl ReplayFile {
         }
     }
 
-    /// Writes the file atomically (a temporary file in the same directory, then a rename). An
-    /// existing file is replaced only if it is a replay file itself.
+    /// Writes the file atomically; an existing file is replaced only if it is a replay file.
     pub fn save(&self, path: &Path) -> Result<(), String> {
-        let shown = path.display();
-        if path.exists() {
-            let old = std::fs::read_to_string(path).unwrap_or_default();
-            if !old.contains(FORMAT) {
-                return Err(format!(
-                    "{shown}: exists and is not a mountfuzz replay file; not overwriting it"
-                ));
-            }
-        }
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("{shown}: {e}"))?;
         let text = serde_json::to_string_pretty(self).expect("a replay file serialises");
-        tmp.write_all(text.as_bytes())
-            .and_then(|_| tmp.as_file().sync_all())
-            .map_err(|e| format!("{shown}: cannot write: {e}"))?;
-        tmp.persist(path)
-            .map_err(|e| format!("{shown}: cannot rename into place: {}", e.error))?;
-        Ok(())
+        super::write_output(path, &text, FORMAT).map_err(|e| {
+            e.replace(
+                "was not written by mountfuzz",
+                "is not a mountfuzz replay file",
+            )
+        })
     }
 
     /// Reads and checks a replay file; every error names the file and the problem.

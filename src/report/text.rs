@@ -45,12 +45,11 @@ pub fn swimlanes(cx: &Counterexample) -> String {
         "──────┼{}",
         format!("{}┼", "─".repeat(WIDTH + 1)).repeat(lanes.len())
     );
-    let hot: Vec<&str> = cx.shared_dirs.iter().map(|(_, t, _)| t.as_str()).collect();
     for r in &cx.history {
         let _ = write!(out, "{:>5} │", r.step);
         for t in &lanes {
             let text = if *t == r.test {
-                let mark = r.key.is_some() && hot.iter().any(|h| r.text.contains(h));
+                let mark = r.key.is_some_and(|k| cx.shared_keys.contains(&k));
                 format!("{}{}", if mark { "*" } else { " " }, r.text)
             } else {
                 String::new()
