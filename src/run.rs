@@ -509,7 +509,13 @@ pub fn replay_recorded(
     let shared_keys: Vec<usize> = (0..by_key.len()).filter(|&k| by_key[k].len() > 1).collect();
     let shared_dirs = shared_keys
         .iter()
-        .map(|&k| (prog.keys[k].loc.dir.clone(), prog.keys[k].target.clone(), by_key[k].clone()))
+        .map(|&k| {
+            (
+                prog.keys[k].loc.dir.clone(),
+                prog.keys[k].target.clone(),
+                by_key[k].clone(),
+            )
+        })
         .collect();
     Ok(Counterexample {
         suite: suite.clone(),

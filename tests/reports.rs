@@ -64,7 +64,11 @@ fn html_page_renders_in_headless_chromium() {
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())
     else {
-        assert_ne!(std::env::var("MOUNTFUZZ_REQUIRE_CHROMIUM").as_deref(), Ok("1"), "chromium is required here");
+        assert_ne!(
+            std::env::var("MOUNTFUZZ_REQUIRE_CHROMIUM").as_deref(),
+            Ok("1"),
+            "chromium is required here"
+        );
         eprintln!("SKIP: chromium is not installed (apt-get install chromium)");
         return;
     };

@@ -14,7 +14,12 @@ const TOP: usize = 40;
 
 fn head_short(name: &str) -> String {
     if name.chars().count() > 40 {
-        format!("…{}", name.chars().skip(name.chars().count() - 39).collect::<String>())
+        format!(
+            "…{}",
+            name.chars()
+                .skip(name.chars().count() - 39)
+                .collect::<String>()
+        )
     } else {
         name.to_string()
     }
