@@ -51,7 +51,11 @@ enum Cmd {
     /// Merge the `run --json` results of shards into one verdict.
     Merge(MergeArgs),
     /// List the built-in suites.
-    Suites,
+    Suites {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a suite (TOML) with one test per Containerfile.
     Import(ImportArgs),
     /// Print where a cache mount's directory (and lock file) lives for a given engine.
@@ -189,6 +193,9 @@ struct StressArgs {
     /// Seconds the linearizability check of one run may take.
     #[arg(long, default_value_t = 10.0)]
     check_seconds: f64,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -280,7 +287,7 @@ fn main() -> ExitCode {
         Some(Cmd::Real(a)) => cmd_real(a),
         Some(Cmd::Stress(a)) => cmd_stress(a),
         Some(Cmd::Merge(a)) => cmd_merge(a),
-        Some(Cmd::Suites) => cmd_suites(),
+        Some(Cmd::Suites { json }) => cmd_suites(json),
         Some(Cmd::Import(a)) => cmd_import(a),
         Some(Cmd::Where(a)) => cmd_where(a),
     };
@@ -289,6 +296,65 @@ fn main() -> ExitCode {
         Err(message) => {
             eprintln!("mountfuzz: {message}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// A progress bar on stderr (schedules/s, distinct states) that appears once a run has taken a
+/// second; it is only created when stderr is a terminal. Dropping it clears it.
+struct ProgressBar {
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ProgressBar {
+    fn start(
+        p: std::sync::Arc<mountfuzz::explore::Progress>,
+        total: u64,
+        states: bool,
+    ) -> ProgressBar {
+        use std::sync::atomic::Ordering::Relaxed;
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = done.clone();
+        let thread = std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            while start.elapsed() < Duration::from_secs(1) {
+                if stop.load(Relaxed) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} schedules {msg}")
+                    .expect("a valid template"),
+            );
+            while !stop.load(Relaxed) {
+                let n = p.schedules.load(Relaxed);
+                let secs = start.elapsed().as_secs_f64();
+                let extra = if states {
+                    format!(", {} distinct states", p.states.load(Relaxed))
+                } else {
+                    String::new()
+                };
+                bar.set_position(n);
+                bar.set_message(format!("({:.0}/s{extra})", n as f64 / secs));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        });
+        ProgressBar {
+            done,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for ProgressBar {
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }
@@ -304,6 +370,11 @@ fn cmd_run(a: RunArgs) -> Result<u8, String> {
     let profile = profile(a.engine, &a.fixes);
     let suite = scenario::load(&a.suite, a.engine.dialect()).map_err(|e| e.to_string())?;
     let world = World::new(a.topology, a.remedy);
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        .then(|| std::sync::Arc::new(mountfuzz::explore::Progress::default()));
+    let bar = progress
+        .clone()
+        .map(|p| ProgressBar::start(p, a.schedules, a.count_states));
     let config = RunConfig {
         suite,
         profile,
@@ -320,10 +391,13 @@ fn cmd_run(a: RunArgs) -> Result<u8, String> {
             count_states: a.count_states,
             seed: a.seed,
             shard: (a.shard.0, a.shard.1),
+            progress: progress.clone(),
         },
         shrink_time: Duration::from_secs(10),
     };
-    let report = run(config).map_err(|e| e.to_string())?;
+    let report = run(config).map_err(|e| e.to_string());
+    drop(bar);
+    let report = report?;
     let mut saved = None;
     let failing = report.counterexample.as_ref().filter(|_| !a.no_save);
     if let Some((cx, v)) = failing.and_then(|cx| cx.violation.as_ref().map(|v| (cx, v))) {
@@ -623,7 +697,9 @@ fn cmd_stress(a: StressArgs) -> Result<u8, String> {
         match check(&run.history, Duration::from_secs_f64(a.check_seconds)) {
             LinVerdict::Linearizable { .. } => ok += 1,
             LinVerdict::Unknown(why) => {
-                println!("run {seed}: unknown: {why}");
+                if !a.json {
+                    println!("run {seed}: unknown: {why}");
+                }
                 unknown += 1;
             }
             LinVerdict::Violation { key, witness } => {
@@ -635,10 +711,22 @@ fn cmd_stress(a: StressArgs) -> Result<u8, String> {
             }
         }
     }
-    println!(
-        "{ok} of {} runs linearizable, {unknown} unknown ({ops} operations on real threads and files)",
-        a.runs
-    );
+    if a.json {
+        let verdict = if unknown > 0 {
+            "unknown"
+        } else {
+            "linearizable"
+        };
+        println!(
+            "{}",
+            serde_json::json!({"verdict": verdict, "runs": a.runs, "linearizable": ok, "unknown": unknown, "operations": ops})
+        );
+    } else {
+        println!(
+            "{ok} of {} runs linearizable, {unknown} unknown ({ops} operations on real threads and files)",
+            a.runs
+        );
+    }
     Ok(if unknown > 0 { 3 } else { 0 })
 }
 
@@ -661,7 +749,15 @@ fn cmd_merge(a: MergeArgs) -> Result<u8, String> {
     })
 }
 
-fn cmd_suites() -> Result<u8, String> {
+fn cmd_suites(json: bool) -> Result<u8, String> {
+    if json {
+        let v: Vec<serde_json::Value> = builtin::ALL
+            .iter()
+            .map(|b| serde_json::json!({"name": b.name, "about": b.about, "tests": b.suite().tests.len()}))
+            .collect();
+        println!("{}", serde_json::Value::Array(v));
+        return Ok(0);
+    }
     for b in builtin::ALL {
         println!("{:<28} {}", b.name, b.about);
     }

@@ -152,7 +152,7 @@ pub fn run(config: RunConfig) -> Result<RunReport, CompileError> {
 /// more budget looking for a violation of a causal oracle (isolation, locking, …) and reports
 /// that instead if one turns up. The counts cover both searches.
 fn find(prog: &Program, config: &RunConfig) -> Outcome {
-    let first = explore::explore(prog, config.strategy, config.budget, config.options);
+    let first = explore::explore(prog, config.strategy, config.budget, config.options.clone());
     let Verdict::Violated(found) = &first.verdict else {
         return first;
     };
@@ -169,7 +169,7 @@ fn find(prog: &Program, config: &RunConfig) -> Outcome {
     };
     let opts = Options {
         oracles: Oracles::of(&causes),
-        ..config.options
+        ..config.options.clone()
     };
     let second = explore::explore(prog, config.strategy, extra, opts);
     let mut best = if matches!(second.verdict, Verdict::Violated(_)) {

@@ -116,7 +116,7 @@ fn cell(
         count_states: true,
         ..Options::default()
     };
-    let mut o = explore::explore(&prog, Strategy::Dfs { por: true }, cfg.budget, opts);
+    let mut o = explore::explore(&prog, Strategy::Dfs { por: true }, cfg.budget, opts.clone());
     if matches!(o.verdict, Verdict::Unknown(_)) {
         let dfs_schedules = o.schedules;
         o = explore::explore(

@@ -34,7 +34,9 @@ fn html_page_is_self_contained_with_lanes_shared_dir_and_slider() {
     let dir = tempfile::tempdir().unwrap();
     let (html, _) = default_counterexample(dir.path());
     assert!(html.contains("[0] bud-with-mount-cache-like-buildkit<"));
-    assert!(html.contains("<title>bud-with-mount-cache-like-buildkit-locked-across-steps</title>[1] "));
+    assert!(
+        html.contains("<title>bud-with-mount-cache-like-buildkit-locked-across-steps</title>[1] ")
+    );
     assert!(html.contains(
         "Shared cache dir: <code class=\"hotdir\">/var/tmp/buildah-cache-0/78adcc621200b6ba</code>"
     ));

@@ -26,6 +26,7 @@ struct Search<'s> {
     out_of_budget: bool,
     states: &'s mut Option<HashSet<u64>>,
     nodes: u64,
+    progress: &'s Option<std::sync::Arc<super::Progress>>,
 }
 
 impl Search<'_> {
@@ -41,9 +42,12 @@ impl Search<'_> {
             return;
         }
         self.nodes += 1;
-        if self.nodes.is_multiple_of(1024) && self.start.elapsed() >= self.budget.time {
-            self.out_of_budget = true;
-            return;
+        if self.nodes.is_multiple_of(1024) {
+            super::Progress::publish(self.progress, self.executions, self.steps, self.states);
+            if self.start.elapsed() >= self.budget.time {
+                self.out_of_budget = true;
+                return;
+            }
         }
         if let Some(v) = m.violation() {
             self.found = Some(Found {
@@ -150,6 +154,7 @@ pub(super) fn run(
         out_of_budget: false,
         states,
         nodes: 0,
+        progress: &opts.progress,
     };
     let root = Machine::new(prog, opts.oracles);
     s.visit(&root, 0);

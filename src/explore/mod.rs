@@ -132,8 +132,37 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
+/// Counters an exploration publishes while it runs (for progress bars), updated every few dozen
+/// schedules; readers only display them.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Schedules (executions) so far.
+    pub schedules: std::sync::atomic::AtomicU64,
+    /// Steps so far.
+    pub steps: std::sync::atomic::AtomicU64,
+    /// Distinct states so far (when counted).
+    pub states: std::sync::atomic::AtomicU64,
+}
+
+impl Progress {
+    fn publish(
+        p: &Option<std::sync::Arc<Progress>>,
+        schedules: u64,
+        steps: u64,
+        states: &Option<HashSet<u64>>,
+    ) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if let Some(p) = p {
+            p.schedules.store(schedules, Relaxed);
+            p.steps.store(steps, Relaxed);
+            p.states
+                .store(states.as_ref().map_or(0, |s| s.len() as u64), Relaxed);
+        }
+    }
+}
+
 /// What to count and check during an exploration.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// Oracles on.
     pub oracles: Oracles,
@@ -143,6 +172,8 @@ pub struct Options {
     pub seed: u64,
     /// Run only schedules whose index `i` has `i % shard.1 == shard.0`.
     pub shard: (u64, u64),
+    /// Where to publish progress, if anyone is watching.
+    pub progress: Option<std::sync::Arc<Progress>>,
 }
 
 impl Default for Options {
@@ -152,6 +183,7 @@ impl Default for Options {
             count_states: false,
             seed: 0,
             shard: (0, 1),
+            progress: None,
         }
     }
 }
@@ -175,6 +207,7 @@ pub fn explore(prog: &Program, strategy: Strategy, budget: Budget, opts: Options
         }
         Strategy::Dfs { por } => dfs::run(prog, por, budget, &opts, start, &mut states),
     };
+    Progress::publish(&opts.progress, schedules, steps, &states);
     Outcome {
         verdict,
         schedules,
@@ -243,8 +276,11 @@ pub(crate) fn sample(
     let (mut done, mut steps) = (0u64, 0u64);
     let mut index = opts.shard.0;
     while done < budget.schedules {
-        if done.is_multiple_of(64) && start.elapsed() >= budget.time {
-            break;
+        if done.is_multiple_of(64) {
+            Progress::publish(&opts.progress, done, steps, states);
+            if start.elapsed() >= budget.time {
+                break;
+            }
         }
         let mut rng = Rng::for_schedule(opts.seed, index);
         index += opts.shard.1;
