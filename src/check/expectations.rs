@@ -2,6 +2,22 @@
 
 use crate::scenario::Expect;
 
+/// The same verdict as [`check`] without building strings (the explorer's hot path): `failed`
+/// says whether the build failed, `failure_has` and `output_has` answer substring questions.
+/// Call [`check`] for the message only when this says the expectation is broken.
+pub fn holds(
+    expect: &Expect,
+    failed: bool,
+    failure_has: impl Fn(&str) -> bool,
+    output_has: impl Fn(&str) -> bool,
+) -> bool {
+    match expect {
+        Expect::Success => !failed,
+        Expect::OutputContains(want) => !failed && output_has(want),
+        Expect::FailsWith(want) => failed && failure_has(want),
+    }
+}
+
 /// Checks a finished build: `failure` is its error message if it failed, `output` what it
 /// printed. Returns the complaint, if any.
 pub fn check(expect: &Expect, failure: Option<&str>, output: &str) -> Option<String> {

@@ -229,6 +229,13 @@ pub(crate) fn run_one(
     m.reset();
     choices.clear();
     let n = m.program().tests.len();
+    // Which tests can move, kept up to date incrementally: after test t moves, only t and the
+    // tests whose next event shares a cache key with t's event can change (enabledness depends
+    // on the key's holders and on the test's own progress only).
+    let wide = n > 64;
+    let mut en: u64 = (0..n.min(64))
+        .filter(|&t| m.enabled(t))
+        .fold(0, |b, t| b | 1 << t);
     loop {
         if let Some(v) = m.violation() {
             return Some(Found {
@@ -238,7 +245,15 @@ pub(crate) fn run_one(
             });
         }
         runnable.clear();
-        runnable.extend((0..n).filter(|&t| m.enabled(t)));
+        if wide {
+            runnable.extend((0..n).filter(|&t| m.enabled(t)));
+        } else {
+            let mut bits = en;
+            while bits != 0 {
+                runnable.push(bits.trailing_zeros() as usize);
+                bits &= bits - 1;
+            }
+        }
         if runnable.is_empty() {
             if m.check_deadlock() {
                 continue;
@@ -246,8 +261,20 @@ pub(crate) fn run_one(
             return None;
         }
         let t = choose(runnable, m.steps());
+        let touched = m.next_keys(t);
         m.advance(t);
         choices.push(t as u32);
+        if !wide {
+            for u in 0..n {
+                if u == t || m.next_keys(u) & touched != 0 {
+                    if m.enabled(u) {
+                        en |= 1 << u;
+                    } else {
+                        en &= !(1 << u);
+                    }
+                }
+            }
+        }
         if let Some(s) = states.as_mut() {
             s.insert(m.digest());
         }
