@@ -88,36 +88,12 @@ fn run_case(c: &Case) -> Result<(), String> {
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
     let s = scratch.path();
     let tmp = s.join(c.tmp_sub);
-    let ctx = s.join("ctx");
     std::fs::create_dir_all(&tmp).unwrap();
-    std::fs::create_dir_all(&ctx).unwrap();
-    std::fs::copy(static_busybox().unwrap(), ctx.join("busybox")).unwrap();
     let file = format!(
-        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\",\"ln\",\"-s\",\"/bin/busybox\",\"/bin/sh\"]\n\
-         WORKDIR {}\nRUN --mount=type=cache,{} sh -c 'echo probe > {}/marker'\n",
+        "{PRELUDE}WORKDIR {}\nRUN --mount=type=cache,{} sh -c 'echo probe > {}/marker'\n",
         c.workdir, c.opts, c.write_to
     );
-    std::fs::write(ctx.join("Containerfile"), &file).unwrap();
-    let out = run_bounded(
-        Command::new("buildah")
-            .env("TMPDIR", &tmp)
-            .arg("--root")
-            .arg(s.join("root"))
-            .arg("--runroot")
-            .arg(s.join("runroot"))
-            .args([
-                "--storage-driver",
-                "vfs",
-                "bud",
-                "--isolation",
-                "chroot",
-                "-f",
-            ])
-            .arg(ctx.join("Containerfile"))
-            .arg(&ctx),
-        Duration::from_secs(120),
-    )
-    .map_err(|e| format!("{}: cannot start buildah: {e}", c.name))?;
+    let out = build_raw(s, &tmp, &file);
 
     let profile = Profile::new(Engine::Buildah(BuildahVersion::V1_28));
     let spec = profile

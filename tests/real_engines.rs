@@ -259,18 +259,7 @@ proptest! {
         }
         let world = World::new(if remote { Topology::Remote } else { Topology::Local }, Remedy::None);
         let prog = mountfuzz::explore::Program::compile(&s, Profile::new(driver::ENGINE), &world).unwrap();
-        // A random unit schedule from the seed.
-        let b = mountfuzz::explore::units::bounds(&prog);
-        let mut left: Vec<usize> = b.iter().map(Vec::len).collect();
-        let mut rng = mountfuzz::explore::Rng::for_schedule(seed, 0);
-        let mut units = Vec::new();
-        while left.iter().any(|&l| l > 0) {
-            let live: Vec<usize> = (0..left.len()).filter(|&t| left[t] > 0).collect();
-            let t = live[rng.below(live.len() as u64) as usize];
-            left[t] -= 1;
-            units.push(t as u32);
-        }
-        let units = Schedule(units);
+        let units = mountfuzz::explore::units::random(&prog, &mut mountfuzz::explore::Rng::for_schedule(seed, 0));
         let c = mountfuzz::run::compare_with_real(&s, &world, &units, Duration::from_secs(120)).unwrap();
         prop_assert!(c.agree(), "{:?} {units}: model {:?}, real {:?}", world.topology, c.model, c.real.as_ref().map(|r| &r.reads));
     }

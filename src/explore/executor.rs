@@ -558,14 +558,13 @@ impl<'p> Machine<'p> {
                 } else {
                     (None, String::new())
                 };
-                if !ok {
-                    if let Some(complaint) =
-                        check::expectations::check(expect, failure.as_deref(), &output)
-                    {
-                        self.violate(Oracle::Expectation, t, None, |m| {
-                            format!("{}: {complaint}", m.prog.tests[t].name)
-                        });
-                    }
+                let complaint = (!ok)
+                    .then(|| check::expectations::check(expect, failure.as_deref(), &output))
+                    .flatten();
+                if let Some(complaint) = complaint {
+                    self.violate(Oracle::Expectation, t, None, |m| {
+                        format!("{}: {complaint}", m.prog.tests[t].name)
+                    });
                 }
                 if prog.world.build_process_exits() {
                     for k in &mut self.table.keys {

@@ -81,6 +81,19 @@ pub fn from_events(prog: &Program, events: &Schedule) -> Schedule {
     Schedule(out)
 }
 
+/// A uniformly random unit schedule: at each point, a test with units left.
+pub fn random(prog: &Program, rng: &mut super::Rng) -> Schedule {
+    let mut left: Vec<usize> = bounds(prog).iter().map(Vec::len).collect();
+    let mut units = Vec::new();
+    while left.iter().any(|&l| l > 0) {
+        let live: Vec<usize> = (0..left.len()).filter(|&t| left[t] > 0).collect();
+        let t = live[rng.below(live.len() as u64) as usize];
+        left[t] -= 1;
+        units.push(t as u32);
+    }
+    Schedule(units)
+}
+
 /// Searches random unit-level schedules (each RUN atomic, as a real build can be forced) for a
 /// violation of `oracles`; returns the first such unit schedule with its violation.
 pub fn find(
@@ -89,18 +102,8 @@ pub fn find(
     tries: u64,
     seed: u64,
 ) -> Option<(Schedule, crate::check::Violation)> {
-    let b = bounds(prog);
     for i in 0..tries {
-        let mut rng = super::Rng::for_schedule(seed, i);
-        let mut left: Vec<usize> = b.iter().map(Vec::len).collect();
-        let mut units = Vec::new();
-        while left.iter().any(|&l| l > 0) {
-            let live: Vec<usize> = (0..left.len()).filter(|&t| left[t] > 0).collect();
-            let t = live[rng.below(live.len() as u64) as usize];
-            left[t] -= 1;
-            units.push(t as u32);
-        }
-        let units = Schedule(units);
+        let units = random(prog, &mut super::Rng::for_schedule(seed, i));
         let events = expand(prog, &units).expect("built from the bounds");
         // Lenient: a unit that would block is skipped, as a real harness would wait.
         let r = super::replay::replay(prog, &events, oracles, false, true).ok()?;
