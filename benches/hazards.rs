@@ -71,6 +71,13 @@ fn main() {
             Oracle::Isolation,
         ),
         (
+            "only the last lock released (1.28, remote)",
+            "hazard-only-last-lock",
+            OLD,
+            Topology::Remote,
+            Oracle::Deadlock,
+        ),
+        (
             "unhashed id escapes (1.28)",
             "hazard-unhashed-id",
             OLD,

@@ -139,6 +139,13 @@ const HAZARDS: &[(&str, Engine, Topology, Oracle, Quirk)] = &[
         Quirk::SharedBypassesHolders,
     ),
     (
+        "hazard-only-last-lock",
+        OLD,
+        Topology::Remote,
+        Oracle::Deadlock,
+        Quirk::OnlyLastLockReleased,
+    ),
+    (
         "hazard-unhashed-id",
         OLD,
         Topology::Local,

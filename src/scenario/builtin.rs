@@ -65,6 +65,11 @@ pub const ALL: &[Builtin] = &[
         make: hazard_shared_writers,
     },
     Builtin {
+        name: "hazard-only-last-lock",
+        about: "a locked mount before another cache mount stays locked (Buildah 1.28, remote)",
+        make: hazard_only_last_lock,
+    },
+    Builtin {
         name: "hazard-unhashed-id",
         about: "an id with .. names a path outside the cache parent (CVE-2024-9675)",
         make: hazard_unhashed_id,
@@ -411,6 +416,32 @@ fn hazard_shared_writers() -> Suite {
     Suite {
         name: "hazard-shared-writers".into(),
         tests: vec![writer("apt-get-1", "one"), writer("apt-get-2", "two")],
+    }
+}
+
+fn hazard_only_last_lock() -> Suite {
+    let other = MountSpec {
+        id: Some("b".into()),
+        ..MountSpec::cache("/b")
+    };
+    Suite {
+        name: "hazard-only-last-lock".into(),
+        tests: vec![
+            test(
+                "locked-then-shared",
+                vec![no_env(
+                    vec![run(vec![locked_id("a"), other], vec![write(0, "f", "1")])],
+                    Expect::Success,
+                )],
+            ),
+            test(
+                "next-locker",
+                vec![no_env(
+                    vec![run(vec![locked_id("a")], vec![write(0, "f", "2")])],
+                    Expect::Success,
+                )],
+            ),
+        ],
     }
 }
 
