@@ -665,69 +665,67 @@ fn cmd_real(a: RealArgs) -> Result<u8, String> {
 }
 
 fn cmd_stress(a: StressArgs) -> Result<u8, String> {
-    use mountfuzz::check::linearize::{LinVerdict, check, describe};
-    use mountfuzz::stress::{self, StressConfig};
+    use mountfuzz::check::linearize::describe;
     let mut suite = scenario::load(&a.suite, a.engine.dialect()).map_err(|e| e.to_string())?;
     if let Some(s) = a.sharing {
         suite = suite.with_sharing(s);
     }
-    let prog = mountfuzz::explore::Program::compile(
-        &suite,
-        Profile::new(a.engine),
-        &World::new(a.topology, a.remedy),
+    let world = World::new(a.topology, a.remedy);
+    let prog = mountfuzz::explore::Program::compile(&suite, Profile::new(a.engine), &world)
+        .map_err(|e| e.to_string())?;
+    let c = mountfuzz::stress::campaign(
+        &prog,
+        a.runs,
+        Duration::from_micros(a.jitter_us),
+        Duration::from_secs_f64(a.check_seconds),
     )
-    .map_err(|e| e.to_string())?;
-    let (mut ok, mut unknown, mut ops) = (0, 0, 0);
-    for seed in 0..a.runs {
-        let cfg = StressConfig {
-            seed,
-            jitter: Duration::from_micros(a.jitter_us),
-            ..StressConfig::default()
-        };
-        let run = stress::run(&prog, cfg).map_err(|e| format!("stress run: {e}"))?;
-        ops += run.history.len();
-        if !run.stuck.is_empty() {
-            println!(
-                "run {seed}: stuck waiting for a lock: {}",
-                run.stuck.join(", ")
-            );
-            unknown += 1;
-            continue;
-        }
-        match check(&run.history, Duration::from_secs_f64(a.check_seconds)) {
-            LinVerdict::Linearizable { .. } => ok += 1,
-            LinVerdict::Unknown(why) => {
-                if !a.json {
-                    println!("run {seed}: unknown: {why}");
-                }
-                unknown += 1;
-            }
-            LinVerdict::Violation { key, witness } => {
-                println!(
-                    "run {seed}: NOT LINEARIZABLE on {key}; no model order explains:\n{}",
-                    describe(&witness)
-                );
-                return Ok(1);
-            }
-        }
-    }
+    .map_err(|e| format!("stress run: {e}"))?;
+    let verdict = match (&c.violation, c.unknown.is_empty()) {
+        (Some(_), _) => "not-linearizable",
+        (None, false) => "unknown",
+        (None, true) => "linearizable",
+    };
     if a.json {
-        let verdict = if unknown > 0 {
-            "unknown"
-        } else {
-            "linearizable"
-        };
+        let witness = c.violation.as_ref().map(|(seed, key, w)| {
+            let ops: Vec<serde_json::Value> = w
+                .iter()
+                .map(|o| serde_json::json!({"thread": o.thread, "op": format!("{:?}", o.op), "invoke_ns": o.invoke, "response_ns": o.response}))
+                .collect();
+            serde_json::json!({"run": seed, "key": key, "operations": ops})
+        });
+        let unknown: Vec<serde_json::Value> = c
+            .unknown
+            .iter()
+            .map(|(s, why)| serde_json::json!({"run": s, "why": why}))
+            .collect();
         println!(
             "{}",
-            serde_json::json!({"verdict": verdict, "runs": a.runs, "linearizable": ok, "unknown": unknown, "operations": ops})
+            serde_json::json!({"verdict": verdict, "runs": c.runs, "linearizable": c.linearizable,
+                "unknown": unknown, "operations": c.operations, "witness": witness})
         );
     } else {
+        for (seed, why) in &c.unknown {
+            println!("run {seed}: unknown: {why}");
+        }
+        if let Some((seed, key, w)) = &c.violation {
+            println!(
+                "run {seed}: NOT LINEARIZABLE on {key}; no model order explains:\n{}",
+                describe(w)
+            );
+        }
         println!(
-            "{ok} of {} runs linearizable, {unknown} unknown ({ops} operations on real threads and files)",
-            a.runs
+            "{} of {} runs linearizable, {} unknown ({} operations on real threads and files)",
+            c.linearizable,
+            c.runs,
+            c.unknown.len(),
+            c.operations
         );
     }
-    Ok(if unknown > 0 { 3 } else { 0 })
+    Ok(match verdict {
+        "linearizable" => 0,
+        "not-linearizable" => 1,
+        _ => 3,
+    })
 }
 
 fn cmd_merge(a: MergeArgs) -> Result<u8, String> {

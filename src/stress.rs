@@ -51,6 +51,64 @@ pub struct StressRun {
     pub elapsed: Duration,
 }
 
+/// Several stress runs, each checked for linearizability against the model.
+#[derive(Clone, Debug, Default)]
+pub struct Campaign {
+    /// Runs made.
+    pub runs: u64,
+    /// Runs whose history the model explains.
+    pub linearizable: u64,
+    /// Runs without a verdict: (jitter seed, why).
+    pub unknown: Vec<(u64, String)>,
+    /// The first run no model order explains: (jitter seed, cache dir, minimal witness).
+    pub violation: Option<(u64, String, Vec<TimedOp>)>,
+    /// Operations recorded in all.
+    pub operations: usize,
+}
+
+/// Runs `prog` `runs` times (jitter seeds 0..runs), checking each history within `check_budget`;
+/// stops at the first history no model order explains.
+pub fn campaign(
+    prog: &Program,
+    runs: u64,
+    jitter: Duration,
+    check_budget: Duration,
+) -> std::io::Result<Campaign> {
+    use crate::check::linearize::{LinVerdict, check};
+    let mut c = Campaign {
+        runs,
+        ..Campaign::default()
+    };
+    for seed in 0..runs {
+        let run = run(
+            prog,
+            StressConfig {
+                seed,
+                jitter,
+                ..StressConfig::default()
+            },
+        )?;
+        c.operations += run.history.len();
+        if !run.stuck.is_empty() {
+            c.unknown.push((
+                seed,
+                format!("stuck waiting for a lock: {}", run.stuck.join(", ")),
+            ));
+            continue;
+        }
+        match check(&run.history, check_budget) {
+            LinVerdict::Linearizable { .. } => c.linearizable += 1,
+            LinVerdict::Unknown(why) => c.unknown.push((seed, why)),
+            LinVerdict::Violation { key, witness } => {
+                c.violation = Some((seed, key, witness));
+                c.runs = seed + 1;
+                break;
+            }
+        }
+    }
+    Ok(c)
+}
+
 /// Runs `prog` once on real threads and real files.
 pub fn run(prog: &Program, cfg: StressConfig) -> std::io::Result<StressRun> {
     let root = tempfile::Builder::new()

@@ -278,3 +278,13 @@ fn four_shards_merged_equal_the_unsharded_verdict() {
     let o = mountfuzz(&["merge", "/nonexistent.json"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn stress_checks_real_threads_for_linearizability() {
+    let o = mountfuzz(&["stress", "--json", "--runs", "3", "--topology", "remote"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verdict"], "linearizable");
+    assert_eq!(v["linearizable"], 3);
+    assert!(v["operations"].as_u64().unwrap() > 50);
+}
