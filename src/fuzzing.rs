@@ -183,13 +183,19 @@ pub fn schedule(data: &[u8]) {
     let s = calibrate(&s, profile, &world).expect("generated suites compile");
     let prog = Program::compile(&s, profile, &world).expect("generated suites compile");
     let n = prog.tests.len() as u8;
-    let schedule = Schedule(input.schedule.iter().map(|b| (b % n) as u32).collect());
-    let first = replay(&prog, &schedule, Oracles::all(), true, true).expect("lenient replay fits");
+    // At most 128 choices: more than the events of any suite the bytes can describe (4 tests of
+    // 4 steps of at most 7 events); longer inputs would only add choices the replay skips.
+    let schedule = Schedule(input.schedule.iter().take(128).map(|b| (b % n) as u32).collect());
+    let first = replay(&prog, &schedule, Oracles::all(), false, true).expect("lenient replay fits");
     assert!(
         first.violation.is_none(),
         "isolated tests broke: {:?}\n{s:#?}\nschedule {schedule}",
         first.violation
     );
-    let again = replay(&prog, &schedule, Oracles::all(), true, true).expect("lenient replay fits");
-    assert_eq!(first.history, again.history, "replay is deterministic");
+    let again = replay(&prog, &schedule, Oracles::all(), false, true).expect("lenient replay fits");
+    assert_eq!(
+        (&first.executed, first.steps, &first.violation),
+        (&again.executed, again.steps, &again.violation),
+        "replay is deterministic"
+    );
 }
