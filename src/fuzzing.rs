@@ -185,7 +185,14 @@ pub fn schedule(data: &[u8]) {
     let n = prog.tests.len() as u8;
     // At most 128 choices: more than the events of any suite the bytes can describe (4 tests of
     // 4 steps of at most 7 events); longer inputs would only add choices the replay skips.
-    let schedule = Schedule(input.schedule.iter().take(128).map(|b| (b % n) as u32).collect());
+    let schedule = Schedule(
+        input
+            .schedule
+            .iter()
+            .take(128)
+            .map(|b| (b % n) as u32)
+            .collect(),
+    );
     let first = replay(&prog, &schedule, Oracles::all(), false, true).expect("lenient replay fits");
     assert!(
         first.violation.is_none(),
