@@ -192,12 +192,8 @@ fn find(prog: &Program, config: &RunConfig) -> Outcome {
 /// alone, so any violation in parallel is interference.
 pub fn calibrate(suite: &Suite, profile: Profile, world: &World) -> Result<Suite, CompileError> {
     let mut out = suite.clone();
-    for (ti, test) in suite.tests.iter().enumerate() {
-        let alone = Suite {
-            name: suite.name.clone(),
-            tests: vec![test.clone()],
-        };
-        let prog = Program::compile(&alone, profile, world)?;
+    for ti in 0..suite.tests.len() {
+        let prog = Program::compile(&crate::explore::shrink::alone(suite, ti), profile, world)?;
         if prog.tests.is_empty() {
             continue; // skipped in this world
         }
@@ -253,6 +249,7 @@ pub fn unit_counterexample(
     world: &World,
     tries: u64,
 ) -> Result<Option<(Suite, Schedule)>, CompileError> {
+    use crate::explore::shrink::{passes_alone, program_names, remap};
     use crate::explore::units;
     let oracles = Oracles::of(&[Oracle::Expectation]);
     let prog = Program::compile(suite, profile, world)?;
@@ -265,24 +262,10 @@ pub fn unit_counterexample(
         i -= 1;
         let mut cand = best.clone();
         cand.tests.remove(i);
-        let names = |s: &Suite| -> Vec<String> {
-            s.tests
-                .iter()
-                .filter(|t| !world.skipped(t))
-                .map(|t| t.name.clone())
-                .collect()
-        };
-        let (from, to) = (names(&best), names(&cand));
-        let remapped = Schedule(
-            units_found
-                .0
-                .iter()
-                .filter_map(|&c| {
-                    to.iter()
-                        .position(|n| *n == from[c as usize])
-                        .map(|p| p as u32)
-                })
-                .collect(),
+        let remapped = remap(
+            &units_found,
+            &program_names(&best, world),
+            &program_names(&cand, world),
         );
         let cprog = Program::compile(&cand, profile, world)?;
         let Ok(events) = units::expand(&cprog, &remapped) else {
@@ -292,18 +275,8 @@ pub fn unit_counterexample(
             .ok()
             .and_then(|r| r.violation)
             .is_some();
-        let alone_ok = (0..cand.tests.len()).all(|t| {
-            let one = Suite {
-                name: cand.name.clone(),
-                tests: vec![cand.tests[t].clone()],
-            };
-            Program::compile(&one, profile, world)
-                .ok()
-                .is_some_and(|p| {
-                    replay(&p, &Schedule::default(), oracles, false, true)
-                        .is_ok_and(|r| r.violation.is_none())
-                })
-        });
+        let alone_ok =
+            (0..cand.tests.len()).all(|t| passes_alone(&cand, t, profile, world, oracles));
         if still && alone_ok {
             (best, units_found) = (cand, remapped);
         }

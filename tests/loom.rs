@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 
 use loom::sync::Arc;
 use loom::thread;
+use mountfuzz::check::lock_integrity::two_locked_holders;
 use mountfuzz::engine::{BuildahVersion, Engine, Profile, Quirk, RejectReason};
 use mountfuzz::mount::Sharing;
-use mountfuzz::store::shared::{MountReq, SharedStore, StoreError, lock_integrity_broken};
+use mountfuzz::store::shared::{MountReq, SharedStore, StoreError};
 use mountfuzz::store::table::Holder;
 
 const CUR: Engine = Engine::Buildah(BuildahVersion::Current);
@@ -60,7 +61,7 @@ fn locked_exclusion() {
                     thread::spawn(move || {
                         s.acquire_run(h(o), &[m(0, Sharing::Locked)]).unwrap();
                         assert!(s.write(0, h(o), &[o as u8]));
-                        assert!(!lock_integrity_broken(&s.snapshot()));
+                        assert!(!two_locked_holders(&s.snapshot()));
                         assert_eq!(
                             s.read(0, h(o)),
                             Some(vec![o as u8]),
@@ -302,13 +303,13 @@ fn prune_under_holder(p: Profile) -> bool {
             let s2 = s.clone();
             let t = thread::spawn(move || {
                 s2.acquire_run(h(0), &[m(0, Sharing::Locked)]).unwrap();
-                let broken = lock_integrity_broken(&s2.snapshot());
+                let broken = two_locked_holders(&s2.snapshot());
                 s2.release_run(h(0), &[m(0, Sharing::Locked)], false);
                 broken
             });
             s.prune(1).unwrap();
             s.acquire_run(h(1), &[m(0, Sharing::Locked)]).unwrap();
-            let broken = lock_integrity_broken(&s.snapshot());
+            let broken = two_locked_holders(&s.snapshot());
             s.release_run(h(1), &[m(0, Sharing::Locked)], false);
             if t.join().unwrap() || broken {
                 bad.store(true, SeqCst);
@@ -387,7 +388,7 @@ fn wipe_under_lock(p: Profile) -> bool {
                         if o == 0 {
                             s.wipe(0, h(0)); // rm -rf /cache/* takes the lock file along (1.28)
                         }
-                        let broken = lock_integrity_broken(&s.snapshot());
+                        let broken = two_locked_holders(&s.snapshot());
                         s.release_run(h(o), &[m(0, Sharing::Locked)], false);
                         broken
                     })

@@ -455,13 +455,8 @@ impl<'p> Machine<'p> {
                                 .is_some()
                                 .then(|| self.value_text(cell.value).to_string());
                             self.mark_read(text);
-                            let others = cell.writers & !(1u64 << t);
-                            if others != 0
-                                && check::isolation::on_read(
-                                    t,
-                                    Some(others.trailing_zeros() as usize),
-                                )
-                            {
+                            let others = check::isolation::on_read(t, cell.writers);
+                            if others != 0 {
                                 self.violate(Oracle::Isolation, t, Some(k), |m| {
                                     format!(
                                         "{} read {:?} from {}, written by {}",

@@ -35,18 +35,31 @@ struct Shrinker<'a> {
     solo_ok: Vec<String>,
 }
 
+/// `suite` with only its test number `test`.
+pub(crate) fn alone(suite: &Suite, test: usize) -> Suite {
+    Suite {
+        name: suite.name.clone(),
+        tests: vec![suite.tests[test].clone()],
+    }
+}
+
+/// Whether test `test` of `suite`, run alone, breaks none of `oracles`.
+pub(crate) fn passes_alone(
+    suite: &Suite,
+    test: usize,
+    profile: Profile,
+    world: &World,
+    oracles: Oracles,
+) -> bool {
+    let Ok(prog) = Program::compile(&alone(suite, test), profile, world) else {
+        return false;
+    };
+    replay(&prog, &Schedule::default(), oracles, false, true).is_ok_and(|r| r.violation.is_none())
+}
+
 impl Shrinker<'_> {
-    /// Whether `test` of `suite`, run alone, breaks no oracle.
     fn passes_alone(&self, suite: &Suite, test: usize) -> bool {
-        let alone = Suite {
-            name: suite.name.clone(),
-            tests: vec![suite.tests[test].clone()],
-        };
-        let Ok(prog) = Program::compile(&alone, self.profile, self.world) else {
-            return false;
-        };
-        replay(&prog, &Schedule::default(), self.oracles, false, true)
-            .is_ok_and(|r| r.violation.is_none())
+        passes_alone(suite, test, self.profile, self.world, self.oracles)
     }
 
     /// A candidate counts if the same oracle still breaks and every test that passed alone
@@ -70,7 +83,7 @@ impl Shrinker<'_> {
 }
 
 /// Names of the program's tests in order (the suite's tests less the skipped ones).
-fn program_names(suite: &Suite, world: &World) -> Vec<String> {
+pub(crate) fn program_names(suite: &Suite, world: &World) -> Vec<String> {
     suite
         .tests
         .iter()
@@ -80,7 +93,7 @@ fn program_names(suite: &Suite, world: &World) -> Vec<String> {
 }
 
 /// The schedule re-expressed for `to`'s tests; choices of removed tests are dropped.
-fn remap(s: &Schedule, from: &[String], to: &[String]) -> Schedule {
+pub(crate) fn remap(s: &Schedule, from: &[String], to: &[String]) -> Schedule {
     Schedule(
         s.0.iter()
             .filter_map(|&c| {

@@ -307,15 +307,3 @@ fn stuck(owners: &[OwnerState], from: u32) -> Option<Vec<u32>> {
     }
     Some(seen)
 }
-
-/// Lock integrity over a table: two holders of one key's lock (at any generation) at once.
-pub fn lock_integrity_broken(t: &Table) -> bool {
-    t.keys.iter().any(|k| {
-        k.holds()
-            .filter(|(_, h)| h.sharing == Sharing::Locked)
-            .map(|(_, h)| h.holder)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
-            > 1
-    })
-}
