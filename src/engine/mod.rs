@@ -372,11 +372,12 @@ impl Profile {
         }
     }
 
-    /// The order in which a RUN takes its locked mounts, given their lock paths in flag order.
-    pub fn lock_order(&self, lock_paths: &[&str]) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..lock_paths.len()).collect();
+    /// The order in which a RUN takes its locked mounts, given their lock paths (or anything
+    /// ordered like them) in flag order.
+    pub fn lock_order<T: Ord>(&self, locks: &[T]) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..locks.len()).collect();
         if !self.has(Quirk::FlagOrderLocking) {
-            order.sort_by_key(|&i| lock_paths[i]);
+            order.sort_by(|&a, &b| locks[a].cmp(&locks[b]));
         }
         order
     }

@@ -93,9 +93,9 @@ impl SharedStore {
         holder: Holder,
         mounts: &[MountReq],
     ) -> Result<Vec<usize>, StoreError> {
-        let names: Vec<String> = mounts.iter().map(|m| format!("{:08}", m.key)).collect();
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let order = self.profile.lock_order(&refs);
+        // Interned keys stand for the lock paths: any one total order cures flag-order deadlocks.
+        let keys: Vec<usize> = mounts.iter().map(|m| m.key).collect();
+        let order = self.profile.lock_order(&keys);
         let mut got = vec![usize::MAX; mounts.len()];
         for &i in &order {
             match self.acquire(holder, mounts[i]) {
