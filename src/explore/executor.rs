@@ -157,11 +157,6 @@ impl<'p> Machine<'p> {
         self.pc[t] as usize >= self.prog.tests[t].events.len()
     }
 
-    /// The program counter of each test.
-    pub fn pcs(&self) -> &[u32] {
-        &self.pc
-    }
-
     /// Whether test `t` can move now.
     pub fn enabled(&self, t: usize) -> bool {
         let test = &self.prog.tests[t];

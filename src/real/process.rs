@@ -50,11 +50,6 @@ impl Guard {
         Ok(Guard { child })
     }
 
-    /// The child's PID (also its process group id).
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// Whether the child has exited (and its exit code if so), without waiting.
     pub fn exited(&mut self) -> Option<Option<i32>> {
         match self.child.try_wait() {

@@ -18,11 +18,6 @@ impl MemStorage {
         MemStorage::default()
     }
 
-    /// Creates an empty file at `path` if none is there (a lock file being opened).
-    pub fn touch(&mut self, path: &str) {
-        self.files.entry(path.to_string()).or_default();
-    }
-
     fn under<'a>(&'a self, dir: &'a str) -> impl Iterator<Item = String> + 'a {
         let prefix = format!("{}/", dir.trim_end_matches('/'));
         self.files
