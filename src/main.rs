@@ -623,6 +623,7 @@ fn cmd_real(a: RealArgs) -> Result<u8, String> {
                 "remedy": remedy.name(), "tests": c.tests, "model": c.model, "real": real_reads,
                 "agree": c.agree(), "seconds_per_unit": per_unit,
                 "processes": c.real.as_ref().ok().map(|r| r.processes),
+                "engine_failures_retried": c.real.as_ref().ok().map(|r| r.retried.clone()),
             }));
         } else {
             println!(
@@ -647,6 +648,9 @@ fn cmd_real(a: RealArgs) -> Result<u8, String> {
             }
             if let Some(p) = per_unit {
                 println!("  cost: {p:.2} s per forced unit");
+            }
+            for why in c.real.as_ref().map(|r| r.retried.as_slice()).unwrap_or(&[]) {
+                println!("  run again after an engine failure outside the workload: {why}");
             }
             if let Some(r) = c.real.as_ref().ok().filter(|_| !c.agree()) {
                 for (n, text) in &r.containerfiles {

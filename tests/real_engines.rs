@@ -97,11 +97,12 @@ fn agree(suite: &Suite, world: World, units: &str) -> Option<String> {
         real.log
     );
     eprintln!(
-        "{:?} {units}: real and model agree: {:?} ({} units, {:.1} s)",
+        "{:?} {units}: real and model agree: {:?} ({} units, {:.1} s, engine failures retried: {:?})",
         world.topology,
         real.reads,
         real.units,
-        real.elapsed.as_secs_f64()
+        real.elapsed.as_secs_f64(),
+        real.retried
     );
     real.reads[0][0].clone()
 }
@@ -236,6 +237,68 @@ fn finding_1_28_releases_only_the_last_lock_of_a_run() {
         Err(RealError::Timeout(what)) => assert!(what.contains("unit t1u0 of b"), "{what}"),
         other => panic!("real podman: expected b to hang on the leaked lock, got {other:?}"),
     }
+}
+
+/// The log of a build that CI saw fail in the engine's own machinery, in a RUN without mounts.
+const MEMFD_LOG: &str = "STEP 1/5: FROM scratch\nSTEP 2/5: COPY busybox /bin/busybox\n\
+STEP 3/5: RUN [\"/bin/busybox\",\"ln\",\"-s\",\"/bin/busybox\",\"/bin/sh\"]\n\
+Close_Fd sealing memfd copy: Device or resource busy\n\
+Error: building at STEP \"RUN /bin/busybox ln -s /bin/busybox /bin/sh\": exit status 1\n";
+
+#[test]
+fn engine_failures_outside_the_workload_are_told_apart_from_workload_outcomes() {
+    // Ended before the unit's gate: the engine's failure, whatever the log says.
+    let why = driver::engine_failure(false, false, MEMFD_LOG).expect("an engine failure");
+    assert!(
+        why.contains("before the unit's gate") && why.contains("sealing memfd copy"),
+        "{why}"
+    );
+    assert!(driver::engine_failure(false, false, "").is_some());
+    // The script ran: whatever ended the build is the workload's outcome.
+    assert_eq!(driver::engine_failure(true, true, MEMFD_LOG), None);
+    // The engine refused the work RUN's mounts: a cache-mount outcome, unless the log shows a
+    // known transient host error.
+    let refused = "STEP 5/5: RUN --mount=type=cache,target=/test,sharing=private sh -c 'x'\n\
+Error: building at STEP \"RUN --mount=type=cache,target=/test,sharing=private sh -c 'x'\": invalid mount option";
+    assert_eq!(driver::engine_failure(true, false, refused), None);
+    assert!(driver::engine_failure(true, false, MEMFD_LOG).is_some());
+}
+
+#[test]
+fn the_driver_retries_engine_failures_and_nothing_else() {
+    let ok = || Ok(driver::RealOutcome::default());
+    let failed = |k: usize| Err(RealError::EngineFailed(format!("attempt {k}")));
+    // Fails once, then completes: the outcome says what was retried.
+    let mut calls = 0;
+    let out = driver::retrying(driver::ATTEMPTS, |k| {
+        calls += 1;
+        if k == 0 { failed(k) } else { ok() }
+    })
+    .unwrap();
+    assert_eq!((calls, out.retried), (2, vec!["attempt 0".to_string()]));
+    // Keeps failing: gives up after ATTEMPTS calls and names every failure.
+    let mut calls = 0;
+    match driver::retrying(driver::ATTEMPTS, |k| {
+        calls += 1;
+        failed(k)
+    }) {
+        Err(RealError::EngineFailed(why)) => {
+            assert!(
+                why.contains("attempt 0")
+                    && why.contains(&format!("attempt {}", driver::ATTEMPTS - 1)),
+                "{why}"
+            )
+        }
+        other => panic!("expected the engine failure, got {other:?}"),
+    }
+    assert_eq!(calls, driver::ATTEMPTS);
+    // A timeout (a model-relevant outcome: something blocked) is never retried.
+    let mut calls = 0;
+    let r = driver::retrying(driver::ATTEMPTS, |_| {
+        calls += 1;
+        Err(RealError::Timeout("unit t1u0 of b".into()))
+    });
+    assert!(matches!(r, Err(RealError::Timeout(_))) && calls == 1);
 }
 
 use proptest::prelude::*;

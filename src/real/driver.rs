@@ -49,6 +49,9 @@ pub struct RealOutcome {
     pub processes: usize,
     /// Wall-clock time.
     pub elapsed: Duration,
+    /// Engine failures outside the workload that made the driver start the run again (see
+    /// [`RealError::EngineFailed`]); empty for a run that completed at its first attempt.
+    pub retried: Vec<String>,
 }
 
 /// Why a real run did not complete.
@@ -60,8 +63,43 @@ pub enum RealError {
     Unsupported(String),
     /// The deadline passed; everything started was killed.
     Timeout(String),
+    /// The engine failed outside the workload: a build ended before it reached a unit's gate,
+    /// or a work RUN never started its script and the log shows a known transient host error.
+    /// Not a cache-mount outcome; [`run`] starts the run again (at most [`ATTEMPTS`] times).
+    EngineFailed(String),
     /// A file or process could not be handled.
     Io(String),
+}
+
+/// How many times [`run`] attempts a run that keeps failing with [`RealError::EngineFailed`].
+pub const ATTEMPTS: usize = 3;
+
+/// Host errors seen from the engine's own machinery, never from a cache mount: Buildah's
+/// re-executed helper seals a memfd copy of itself, which the kernel can refuse with EBUSY
+/// while pages are pinned (seen in this project's CI, RUN without any mount, 2026-11).
+const TRANSIENT: &[&str] = &["sealing memfd copy"];
+
+/// Why a unit whose build ended without touching `done-ID` ended: `None` when it is a
+/// workload outcome (the work RUN's script ran, or the engine refused its mounts); a
+/// description when the engine failed outside the workload.
+pub fn engine_failure(reached_gate: bool, began_work: bool, log: &str) -> Option<String> {
+    let tail = || {
+        let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+        lines[lines.len().saturating_sub(3)..].join(" | ")
+    };
+    if !reached_gate {
+        return Some(format!(
+            "the build ended before the unit's gate RUN: {}",
+            tail()
+        ));
+    }
+    if !began_work && TRANSIENT.iter().any(|t| log.contains(t)) {
+        return Some(format!(
+            "the work RUN failed in the engine, before its script: {}",
+            tail()
+        ));
+    }
+    None
 }
 
 impl std::fmt::Display for RealError {
@@ -70,6 +108,7 @@ impl std::fmt::Display for RealError {
             RealError::Unavailable(s) => write!(f, "real engines unavailable: {s}"),
             RealError::Unsupported(s) => write!(f, "no real counterpart: {s}"),
             RealError::Timeout(s) => write!(f, "deadline passed: {s}"),
+            RealError::EngineFailed(s) => write!(f, "the engine failed outside the workload: {s}"),
             RealError::Io(s) => write!(f, "{s}"),
         }
     }
@@ -132,7 +171,7 @@ fn work_script(
     ops: &[CacheOp],
 ) -> Result<(String, usize), RealError> {
     let path = |m: usize, f: &str| format!("{}/{}", mounts[m].target.trim_end_matches('/'), f);
-    let mut parts = vec!["set -e".to_string()];
+    let mut parts = vec!["set -e".to_string(), format!("touch /ctl/began-{id}")];
     let mut reads = 0;
     for op in ops {
         parts.push(match op {
@@ -178,6 +217,11 @@ fn containerfile(
     );
     let mut reads = Vec::new();
     for (k, r) in b.runs.iter().enumerate() {
+        if r.unmount_fails {
+            return Err(RealError::Unsupported(
+                "an unmount failure cannot be forced on the real engine".into(),
+            ));
+        }
         let id = format!("t{test}u{}", first_unit + k);
         let mounts: Vec<MountSpec> = r.mounts.iter().map(|m| world.mount(name, m)).collect();
         let (script, n) = work_script(&id, &mounts, &r.ops)?;
@@ -190,7 +234,7 @@ fn containerfile(
             text.push_str(&format!("WORKDIR {}\n", r.workdir));
         }
         text.push_str(&format!(
-            "RUN {ctl}sh -c 'i=0; while [ ! -e /ctl/go-{id} ]; do sleep 0.05; i=$((i+1)); if [ $i -gt 6000 ]; then echo gate timeout; exit 99; fi; done'\n"
+            "RUN {ctl}sh -c 'touch /ctl/at-{id}; i=0; while [ ! -e /ctl/go-{id} ]; do sleep 0.05; i=$((i+1)); if [ $i -gt 6000 ]; then echo gate timeout; exit 99; fi; done'\n"
         ));
         // The control mount goes first: which cache mount is last matters to 1.28
         // (only-last-lock-released), and it must be the suite's own.
@@ -199,16 +243,18 @@ fn containerfile(
     Ok((text, reads))
 }
 
-/// Appends what unit `id`'s `n` reads returned (a missing file ends the unit: its build failed).
-fn collect(ctl: &Path, id: &str, n: usize, into: &mut Vec<Option<String>>) {
+/// Appends what unit `id`'s `n` reads returned; true when a read found no file, which ends
+/// the unit and fails its build.
+fn collect(ctl: &Path, id: &str, n: usize, into: &mut Vec<Option<String>>) -> bool {
     for r in 0..n {
         if let Ok(text) = std::fs::read_to_string(ctl.join(format!("out-{id}-{r}"))) {
             into.push(Some(text.trim_end().to_string()));
         } else if ctl.join(format!("miss-{id}-{r}")).exists() {
             into.push(None);
-            break;
+            return true;
         }
     }
+    false
 }
 
 fn wait_for(
@@ -225,8 +271,44 @@ fn wait_for(
     Ok(())
 }
 
-/// Runs `cfg` on the real engines (Buildah 1.28 locally, podman 4.3 remote).
+/// Runs `cfg` on the real engines (Buildah 1.28 locally, podman 4.3 remote). A run the engine
+/// fails outside the workload is started again from scratch, at most [`ATTEMPTS`] times and
+/// within the one deadline; the outcome lists what was retried.
 pub fn run(cfg: &RealConfig) -> Result<RealOutcome, RealError> {
+    let deadline = Instant::now() + cfg.deadline;
+    retrying(ATTEMPTS, |_| attempt(cfg, deadline))
+}
+
+/// Calls `attempt` until it returns anything but [`RealError::EngineFailed`], at most
+/// `attempts` times; the outcome's `retried` lists the failures before it.
+pub fn retrying(
+    attempts: usize,
+    mut attempt: impl FnMut(usize) -> Result<RealOutcome, RealError>,
+) -> Result<RealOutcome, RealError> {
+    let mut retried = Vec::new();
+    loop {
+        match attempt(retried.len()) {
+            Ok(mut out) => {
+                out.retried = retried;
+                return Ok(out);
+            }
+            Err(RealError::EngineFailed(why)) => {
+                retried.push(why);
+                if retried.len() >= attempts {
+                    return Err(RealError::EngineFailed(format!(
+                        "{} attempt(s): {}",
+                        retried.len(),
+                        retried.join("; ")
+                    )));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// One attempt at `cfg`, in a fresh scratch directory.
+fn attempt(cfg: &RealConfig, deadline: Instant) -> Result<RealOutcome, RealError> {
     let remote = cfg.world.topology == Topology::Remote;
     let binary = if remote { "podman" } else { "buildah" };
     if let Some(why) = unavailable(binary) {
@@ -238,7 +320,6 @@ pub fn run(cfg: &RealConfig) -> Result<RealOutcome, RealError> {
         ));
     }
     let start = Instant::now();
-    let deadline = start + cfg.deadline;
     let scratch = tempfile::Builder::new()
         .prefix("mountfuzz-real")
         .tempdir()
@@ -375,6 +456,8 @@ pub fn run(cfg: &RealConfig) -> Result<RealOutcome, RealError> {
     let mut reads: Vec<Vec<Option<String>>> = vec![Vec::new(); plans.len()];
     let mut running: Vec<Option<(usize, Guard)>> = (0..plans.len()).map(|_| None).collect();
     let mut logs: Vec<PathBuf> = Vec::new();
+    // Per test: the build its workload ended early, if any.
+    let mut ended: Vec<Option<usize>> = vec![None; plans.len()];
     let finish = |g: Guard, deadline: Instant| -> Result<(), RealError> {
         let left = deadline.saturating_duration_since(Instant::now());
         let f = g.wait(left).map_err(io("waiting for a build"))?;
@@ -449,8 +532,25 @@ pub fn run(cfg: &RealConfig) -> Result<RealOutcome, RealError> {
                 wait_for(deadline, &format!("unit {} of {}", unit.id, p.name), || {
                     done.exists() || g.exited().is_some()
                 })?;
-                if let UnitKind::Run { reads: n, .. } = unit.kind {
-                    collect(&p.ctl, &unit.id, n, &mut reads[t]);
+                // A build its workload ended (a missed read, a refused mount) runs no
+                // further units; any other early end is the engine's own failure.
+                let settled = ended[t] == Some(*build);
+                if !settled && !done.exists() {
+                    ended[t] = Some(*build);
+                    let mark = |m: &str| p.ctl.join(format!("{m}-{}", unit.id)).exists();
+                    let log = std::fs::read_to_string(root.join(format!("t{t}-b{build}.log")))
+                        .unwrap_or_default();
+                    if let Some(why) = engine_failure(mark("at"), mark("began"), &log) {
+                        return Err(RealError::EngineFailed(format!(
+                            "{} build {build}, unit {}: {why}",
+                            p.name, unit.id
+                        )));
+                    }
+                }
+                if let UnitKind::Run { reads: n, .. } = unit.kind
+                    && collect(&p.ctl, &unit.id, n, &mut reads[t])
+                {
+                    ended[t] = Some(*build);
                 }
                 if p.builds[*build].2 == next[t] - 1 {
                     let (_, g) = running[t].take().expect("started above");
