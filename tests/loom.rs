@@ -85,7 +85,7 @@ fn private_exclusivity() {
                 let s = s.clone();
                 thread::spawn(move || {
                     let i = s.acquire_run(h(o), &[m(0, Sharing::Private)]).unwrap()[0];
-                    let holders = s.snapshot().keys[0].instances[i].holds.len();
+                    let holders = s.snapshot().keys[0].instance_holds(i).count();
                     assert_eq!(holders, 1, "a private instance with {holders} holders");
                     s.release_run(h(o), &[m(0, Sharing::Private)], false);
                 })
@@ -145,7 +145,10 @@ fn no_lost_wakeup() {
                 })
                 .collect();
             ts.into_iter().for_each(|t| t.join().unwrap());
-            assert!(s.snapshot().keys[0].instances.iter().all(|i| i.is_free()));
+            assert!({
+                let k = &s.snapshot().keys[0];
+                (0..k.instance_count()).all(|i| k.is_free(i))
+            });
         });
     }
 }
@@ -183,10 +186,10 @@ fn prune_concurrent_with_a_mount_leaves_a_consistent_table() {
             t.join().unwrap();
             let table = s.snapshot();
             assert!(
-                table.keys[0].instances.iter().all(|i| i.is_free()),
+                (0..table.keys[0].instance_count()).all(|i| table.keys[0].is_free(i)),
                 "a hold outlived its RUN"
             );
-            assert!(table.keys[0].instances.len() <= 1);
+            assert!(table.keys[0].instance_count() <= 1);
         });
     }
 }
@@ -432,7 +435,7 @@ fn shared_beside_locked(p: Profile) -> bool {
             let i = s.acquire_run(h(1), &[m(0, Sharing::Shared)]).unwrap()[0];
             s.release_run(h(1), &[m(0, Sharing::Shared)], false);
             t.join().unwrap();
-            let instances = s.snapshot().keys[0].instances.len();
+            let instances = s.snapshot().keys[0].instance_count();
             if i != 0 || instances > 1 {
                 bad.store(true, SeqCst);
             }

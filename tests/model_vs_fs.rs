@@ -138,8 +138,8 @@ impl Model {
                 }
                 for (k, e) in effects.into_iter().enumerate() {
                     let state = &mut self.table.keys[k];
-                    for i in 0..state.instances.len() {
-                        if e == PruneEffect::RemoveAll || state.instances[i].is_free() {
+                    for i in 0..state.instance_count() {
+                        if e == PruneEffect::RemoveAll || state.is_free(i) {
                             self.mem
                                 .wipe(&self.profile.instance_dir(&self.locs[k], i))
                                 .unwrap();
@@ -259,7 +259,7 @@ impl Real {
                         }
                     }
                     let state = &mut self.table.keys[k];
-                    if state.instances.is_empty() {
+                    if state.instance_count() == 0 {
                         state.create(hold);
                     } else {
                         state.grant(0, hold);
@@ -324,8 +324,8 @@ impl Real {
                     self.fs.remove_tree(&self.locs[0].parent).unwrap();
                 } else {
                     for (k, state) in self.table.keys.iter().enumerate() {
-                        for (i, inst) in state.instances.iter().enumerate() {
-                            if inst.is_free() {
+                        for i in 0..state.instance_count() {
+                            if state.is_free(i) {
                                 self.fs
                                     .wipe(&self.profile.instance_dir(&self.locs[k], i))
                                     .unwrap();

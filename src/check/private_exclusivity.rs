@@ -5,6 +5,8 @@ use crate::store::table::KeyState;
 
 /// After a grant on instance `inst`: whether it is now shared by a private holder and another.
 pub fn on_grant(state: &KeyState, inst: usize) -> bool {
-    let holds = &state.instances[inst].holds;
-    holds.len() > 1 && holds.iter().any(|h| h.sharing == Sharing::Private)
+    state.instance_holds(inst).nth(1).is_some()
+        && state
+            .instance_holds(inst)
+            .any(|h| h.sharing == Sharing::Private)
 }

@@ -83,7 +83,7 @@ pub(super) fn lock_holders(state: &KeyState) -> impl Iterator<Item = Holder> + '
 }
 
 pub(super) fn decide(p: &Profile, state: &KeyState, req: &Request) -> Decision {
-    let existing = if state.instances.is_empty() {
+    let existing = if state.instance_count() == 0 {
         Decision::NewInstance
     } else {
         Decision::Grant(0)

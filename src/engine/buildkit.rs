@@ -31,7 +31,7 @@ pub(super) fn locate(spec: &MountSpec, env: &CacheEnv) -> Location {
 }
 
 fn first_free(state: &KeyState) -> Option<usize> {
-    state.instances.iter().position(|i| i.is_free())
+    (0..state.instance_count()).find(|&i| state.is_free(i))
 }
 
 /// Private: the first instance nobody holds, else a new one.
@@ -46,12 +46,15 @@ pub(super) fn decide(p: &Profile, state: &KeyState, req: &Request) -> Decision {
     }
     match req.sharing {
         Sharing::Shared => {
-            let shared = state.instances.iter().position(|i| {
-                !i.holds.is_empty() && i.holds.iter().all(|h| h.sharing == Sharing::Shared)
+            let shared = (0..state.instance_count()).find(|&i| {
+                !state.is_free(i)
+                    && state
+                        .instance_holds(i)
+                        .all(|h| h.sharing == Sharing::Shared)
             });
             if let Some(i) = shared.or_else(|| first_free(state)) {
                 Decision::Grant(i)
-            } else if p.has(Quirk::SharedBypassesHolders) || state.instances.is_empty() {
+            } else if p.has(Quirk::SharedBypassesHolders) || state.instance_count() == 0 {
                 Decision::NewInstance
             } else {
                 Decision::Wait
@@ -60,7 +63,7 @@ pub(super) fn decide(p: &Profile, state: &KeyState, req: &Request) -> Decision {
         Sharing::Private => private(state, req),
         Sharing::Locked => match first_free(state) {
             Some(i) => Decision::Grant(i),
-            None if state.instances.is_empty() => Decision::NewInstance,
+            None if state.instance_count() == 0 => Decision::NewInstance,
             None => Decision::Wait,
         },
     }

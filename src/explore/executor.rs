@@ -558,9 +558,7 @@ impl<'p> Machine<'p> {
                 }
                 if prog.world.build_process_exits() {
                     for k in &mut self.table.keys {
-                        k.instances
-                            .iter_mut()
-                            .for_each(|i| i.holds.retain(|h| h.holder.owner != t as u32));
+                        k.release_owner(t as u32);
                     }
                 }
                 self.say(t, None, |_| match &failure {
@@ -579,8 +577,8 @@ impl<'p> Machine<'p> {
                     let effect = prog.profile.prune_effect(&self.table.keys[k]);
                     let nf = self.nfiles();
                     let state = &mut self.table.keys[k];
-                    for (i, inst) in state.instances.iter().enumerate() {
-                        if effect == PruneEffect::RemoveAll || inst.is_free() {
+                    for i in 0..state.instance_count() {
+                        if effect == PruneEffect::RemoveAll || state.is_free(i) {
                             self.cells[k][i * nf..(i + 1) * nf].fill(EMPTY);
                         }
                     }
@@ -675,11 +673,10 @@ impl<'p> Machine<'p> {
         }
         for (k, state) in self.table.keys.iter().enumerate() {
             h.write_u32(state.lock_gen);
-            for inst in &state.instances {
-                h.write_usize(inst.holds.len());
-                let mut holds: Vec<_> = inst
-                    .holds
-                    .iter()
+            for inst in 0..state.instance_count() {
+                h.write_usize(state.instance_holds(inst).count());
+                let mut holds: Vec<_> = state
+                    .instance_holds(inst)
                     .map(|x| (x.holder, x.sharing as u8, x.lock_gen))
                     .collect();
                 holds.sort_unstable();

@@ -183,9 +183,7 @@ impl SharedStore {
         let mut g = self.lock();
         if process_exits {
             for k in g.table.keys.iter_mut() {
-                k.instances
-                    .iter_mut()
-                    .for_each(|i| i.holds.retain(|h| h.holder.owner != owner));
+                k.release_owner(owner);
             }
             g.owners[owner as usize] = OwnerState::Running;
         } else {
@@ -254,7 +252,7 @@ impl SharedStore {
             for (k, e) in effects.iter().enumerate() {
                 let state = &mut inner.table.keys[k];
                 for (i, c) in inner.content[k].iter_mut().enumerate() {
-                    if *e == PruneEffect::RemoveAll || state.instances[i].is_free() {
+                    if *e == PruneEffect::RemoveAll || state.is_free(i) {
                         *c = None;
                     }
                 }

@@ -26,80 +26,104 @@ pub struct Hold {
     pub lock_gen: u32,
 }
 
-/// One directory of a cache key (BuildKit may keep several per key; Buildah exactly one).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Instance {
-    /// Current holders.
-    pub holds: Vec<Hold>,
-}
-
-impl Instance {
-    /// True when nobody holds the instance.
-    pub fn is_free(&self) -> bool {
-        self.holds.is_empty()
-    }
-}
-
-/// Everything the table knows about one cache key.
+/// Everything the table knows about one cache key: its instances (directories; BuildKit may
+/// keep several per key, Buildah exactly one) and who holds each. Holds live in one flat list
+/// ordered by instance, so the explorer's reset keeps every allocation.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KeyState {
-    /// Instances in creation order.
-    pub instances: Vec<Instance>,
+    /// Current holds with their instance, ordered by instance.
+    held: Vec<(u32, Hold)>,
+    /// Instances created so far.
+    instances: u32,
     /// Bumped whenever the key's lock file is removed: a lock on an older generation excludes nobody.
     pub lock_gen: u32,
 }
 
 impl KeyState {
+    /// How many instances exist (created, held or not).
+    pub fn instance_count(&self) -> usize {
+        self.instances as usize
+    }
+
+    /// True when nobody holds instance `inst`.
+    pub fn is_free(&self, inst: usize) -> bool {
+        !self.held.iter().any(|(i, _)| *i as usize == inst)
+    }
+
+    /// The holds on instance `inst`.
+    pub fn instance_holds(&self, inst: usize) -> impl Iterator<Item = &Hold> {
+        self.held
+            .iter()
+            .filter(move |(i, _)| *i as usize == inst)
+            .map(|(_, h)| h)
+    }
+
     /// Records `hold` on instance `inst`. A holder that already holds it keeps one hold, in the
     /// stronger mode (the same key twice in one RUN, `shared` then `locked`, takes the lock). Build
     /// the hold with [`crate::engine::Profile::hold`], which decides its lock generation.
     pub fn grant(&mut self, inst: usize, hold: Hold) {
-        let holds = &mut self.instances[inst].holds;
-        match holds.iter_mut().find(|h| h.holder == hold.holder) {
-            Some(h) => {
+        let inst = inst as u32;
+        match self
+            .held
+            .iter_mut()
+            .find(|(i, h)| *i == inst && h.holder == hold.holder)
+        {
+            Some((_, h)) => {
                 if hold.sharing >= h.sharing {
                     *h = hold;
                 }
             }
-            None => holds.push(hold),
+            None => {
+                let at = self.held.partition_point(|(i, _)| *i <= inst);
+                self.held.insert(at, (inst, hold));
+            }
         }
     }
 
     /// Creates a new empty instance held by `hold`; returns its index.
     pub fn create(&mut self, hold: Hold) -> usize {
-        self.instances.push(Instance { holds: vec![hold] });
-        self.instances.len() - 1
+        self.held.push((self.instances, hold));
+        self.instances += 1;
+        self.instances as usize - 1
     }
 
     /// Drops `holder`'s hold; returns the instance it was on, if any.
     pub fn release(&mut self, holder: Holder) -> Option<usize> {
-        for (i, inst) in self.instances.iter_mut().enumerate() {
-            if let Some(p) = inst.holds.iter().position(|h| h.holder == holder) {
-                inst.holds.swap_remove(p);
-                return Some(i);
-            }
-        }
-        None
+        let p = self.held.iter().position(|(_, h)| h.holder == holder)?;
+        let inst = self.held[p].0;
+        // The instance's last hold takes the released one's place (as a swap-remove would).
+        let last = p + self.held[p..]
+            .iter()
+            .take_while(|(i, _)| *i == inst)
+            .count()
+            - 1;
+        self.held.swap(p, last);
+        self.held.remove(last);
+        Some(inst as usize)
+    }
+
+    /// Drops every hold of `owner` (its build process exited; the kernel drops its locks).
+    pub fn release_owner(&mut self, owner: u32) {
+        self.held.retain(|(_, h)| h.holder.owner != owner);
     }
 
     /// The instance `holder` holds, if any.
     pub fn held_by(&self, holder: Holder) -> Option<usize> {
-        self.instances
+        self.held
             .iter()
-            .position(|i| i.holds.iter().any(|h| h.holder == holder))
+            .find(|(_, h)| h.holder == holder)
+            .map(|(i, _)| *i as usize)
     }
 
-    /// Every current hold, with its instance index.
+    /// Every current hold, with its instance index, ordered by instance.
     pub fn holds(&self) -> impl Iterator<Item = (usize, &Hold)> {
-        self.instances
-            .iter()
-            .enumerate()
-            .flat_map(|(i, inst)| inst.holds.iter().map(move |h| (i, h)))
+        self.held.iter().map(|(i, h)| (*i as usize, h))
     }
 
     /// Clears everything, keeping allocations (the explorer's reset).
     pub fn reset(&mut self) {
-        self.instances.clear();
+        self.held.clear();
+        self.instances = 0;
         self.lock_gen = 0;
     }
 }
