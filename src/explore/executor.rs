@@ -74,6 +74,8 @@ pub struct Machine<'p> {
     steps: u64,
     violation: Option<Violation>,
     history: Option<Vec<Record>>,
+    /// Bit `t` set when test `t` can move (kept for up to 64 tests).
+    en: u64,
 }
 
 fn holder(t: usize, run: u32) -> Holder {
@@ -98,6 +100,7 @@ impl<'p> Machine<'p> {
             steps: 0,
             violation: None,
             history: None,
+            en: 0,
         };
         m.reset();
         m
@@ -120,6 +123,15 @@ impl<'p> Machine<'p> {
         if let Some(h) = &mut self.history {
             h.clear();
         }
+        self.en = (0..self.pc.len().min(64))
+            .filter(|&t| self.enabled(t))
+            .fold(0, |b, t| b | 1 << t);
+    }
+
+    /// The tests that can move now as a bit set, for programs of at most 64 tests (kept up to
+    /// date as tests move: only the tests an event can affect are looked at again).
+    pub fn runnable_mask(&self) -> Option<u64> {
+        (self.pc.len() <= 64).then_some(self.en)
     }
 
     /// Records a history from now on (for counterexamples; slower).
@@ -280,6 +292,23 @@ impl<'p> Machine<'p> {
 
     /// Moves test `t`, which the caller has just seen [`Machine::enabled`].
     pub fn advance(&mut self, t: usize) {
+        let affected = self.prog.tests[t].event_tests[self.pc[t] as usize];
+        self.apply(t);
+        if self.pc.len() <= 64 {
+            let mut bits = affected & u64::MAX.checked_shr(64 - self.pc.len() as u32).unwrap_or(0);
+            while bits != 0 {
+                let u = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if self.enabled(u) {
+                    self.en |= 1 << u;
+                } else {
+                    self.en &= !(1 << u);
+                }
+            }
+        }
+    }
+
+    fn apply(&mut self, t: usize) {
         let prog = self.prog;
         let ev = &prog.tests[t].events[self.pc[t] as usize];
         self.pc[t] += 1;

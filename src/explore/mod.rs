@@ -217,25 +217,65 @@ pub fn explore(prog: &Program, strategy: Strategy, budget: Budget, opts: Options
     }
 }
 
+/// The tests that can move at one step: a bit set (programs of at most 64 tests) or a list.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Runnable<'a> {
+    /// Bit `t` set when test `t` can move.
+    Mask(u64),
+    /// The runnable tests in ascending order.
+    List(&'a [usize]),
+}
+
+impl Runnable<'_> {
+    /// How many tests can move.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Runnable::Mask(m) => m.count_ones() as usize,
+            Runnable::List(l) => l.len(),
+        }
+    }
+    /// The `k`-th runnable test in ascending order (`k < len()`).
+    pub(crate) fn nth(&self, k: usize) -> usize {
+        match self {
+            Runnable::Mask(m) => {
+                let mut bits = *m;
+                for _ in 0..k {
+                    bits &= bits - 1;
+                }
+                bits.trailing_zeros() as usize
+            }
+            Runnable::List(l) => l[k],
+        }
+    }
+    /// The runnable tests in ascending order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        let (mut bits, list) = match self {
+            Runnable::Mask(m) => (*m, &[][..]),
+            Runnable::List(l) => (0, *l),
+        };
+        std::iter::from_fn(move || {
+            (bits != 0).then(|| {
+                let t = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                t
+            })
+        })
+        .chain(list.iter().copied())
+    }
+}
+
 /// The end of one schedule driven by `choose` (which returns the test to move among the
 /// runnable ones): a violation with its schedule, or `None` when it completed cleanly.
 pub(crate) fn run_one(
     m: &mut Machine<'_>,
     choices: &mut Vec<u32>,
-    runnable: &mut Vec<usize>,
+    list: &mut Vec<usize>,
     states: &mut Option<HashSet<u64>>,
-    mut choose: impl FnMut(&[usize], u64) -> usize,
+    mut choose: impl FnMut(Runnable<'_>, u64) -> usize,
 ) -> Option<Found> {
     m.reset();
     choices.clear();
     let n = m.program().tests.len();
-    // Which tests can move, kept up to date incrementally: after test t moves, only t and the
-    // tests whose next event shares a cache key with t's event can change (enabledness depends
-    // on the key's holders and on the test's own progress only).
-    let wide = n > 64;
-    let mut en: u64 = (0..n.min(64))
-        .filter(|&t| m.enabled(t))
-        .fold(0, |b, t| b | 1 << t);
     loop {
         if let Some(v) = m.violation() {
             return Some(Found {
@@ -244,37 +284,23 @@ pub(crate) fn run_one(
                 index: 0,
             });
         }
-        runnable.clear();
-        if wide {
-            runnable.extend((0..n).filter(|&t| m.enabled(t)));
-        } else {
-            let mut bits = en;
-            while bits != 0 {
-                runnable.push(bits.trailing_zeros() as usize);
-                bits &= bits - 1;
+        let runnable = match m.runnable_mask() {
+            Some(mask) => Runnable::Mask(mask),
+            None => {
+                list.clear();
+                list.extend((0..n).filter(|&t| m.enabled(t)));
+                Runnable::List(list)
             }
-        }
-        if runnable.is_empty() {
+        };
+        if runnable.len() == 0 {
             if m.check_deadlock() {
                 continue;
             }
             return None;
         }
         let t = choose(runnable, m.steps());
-        let touched = m.next_keys(t);
         m.advance(t);
         choices.push(t as u32);
-        if !wide {
-            for u in 0..n {
-                if u == t || m.next_keys(u) & touched != 0 {
-                    if m.enabled(u) {
-                        en |= 1 << u;
-                    } else {
-                        en &= !(1 << u);
-                    }
-                }
-            }
-        }
         if let Some(s) = states.as_mut() {
             s.insert(m.digest());
         }
@@ -286,7 +312,7 @@ pub(crate) trait Sampler {
     /// Prepares schedule number `index` (its own random stream is `rng`).
     fn begin(&mut self, rng: &mut Rng);
     /// The test to move at step `step + 1`, among `runnable` (never empty).
-    fn choose(&mut self, rng: &mut Rng, runnable: &[usize], step: u64) -> usize;
+    fn choose(&mut self, rng: &mut Rng, runnable: Runnable<'_>, step: u64) -> usize;
 }
 
 /// Runs schedules chosen by `sampler` until a violation or the budget ends.

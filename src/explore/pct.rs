@@ -2,7 +2,7 @@
 //! test moves; at `depth - 1` random steps the running test drops below every initial priority.
 //! Finds a bug of depth d with probability at least 1/(n·k^(d-1)) per schedule.
 
-use super::{Program, Rng, Sampler};
+use super::{Program, Rng, Runnable, Sampler};
 
 /// The PCT sampler for one program.
 pub(crate) struct Pct {
@@ -41,10 +41,10 @@ impl Sampler for Pct {
             .extend((1..self.depth).map(|_| 1 + rng.below(k)));
     }
 
-    fn choose(&mut self, _rng: &mut Rng, runnable: &[usize], step: u64) -> usize {
-        let t = *runnable
+    fn choose(&mut self, _rng: &mut Rng, runnable: Runnable<'_>, step: u64) -> usize {
+        let t = runnable
             .iter()
-            .max_by_key(|&&t| self.prio[t])
+            .max_by_key(|&t| self.prio[t])
             .expect("runnable is not empty");
         // Step `step + 1` is about to run t: a change point lowers t's priority to j.
         if let Some(j) = self.changes.iter().position(|&c| c == step + 1) {

@@ -93,6 +93,9 @@ pub struct TestProgram {
     pub future_keys: Vec<u64>,
     /// The build (index into [`Program::expects`]) each event belongs to, or `u32::MAX`.
     pub event_build: Vec<u32>,
+    /// Per event: the tests whose ability to move it can change (this test, and every test
+    /// that ever touches one of its keys); all bits when tests or keys exceed 64.
+    pub event_tests: Vec<u64>,
 }
 
 /// An interned cache key.
@@ -318,6 +321,7 @@ impl Program {
                 event_keys: Vec::new(),
                 future_keys: Vec::new(),
                 event_build,
+                event_tests: Vec::new(),
             });
         }
         let buildkit = profile.engine == crate::engine::Engine::BuildKit;
@@ -375,6 +379,30 @@ impl Program {
                 fut[i] = fut[i + 1] | t.event_keys[i];
             }
             t.future_keys = fut;
+        }
+        // Which tests touch each key, then which tests each event can enable or block.
+        let mut key_tests = vec![0u64; keys.len().min(64)];
+        for (ti, t) in tests.iter().enumerate() {
+            for k in 0..key_tests.len() {
+                if t.future_keys[0] & 1 << k != 0 {
+                    key_tests[k] |= 1u64.checked_shl(ti as u32).unwrap_or(0);
+                }
+            }
+        }
+        let all = wide || tests.len() > 64;
+        for (ti, t) in tests.iter_mut().enumerate() {
+            t.event_tests = t
+                .event_keys
+                .iter()
+                .map(|&ks| {
+                    if all {
+                        return u64::MAX;
+                    }
+                    (0..key_tests.len())
+                        .filter(|&k| ks & 1 << k != 0)
+                        .fold(1 << ti, |b, k| b | key_tests[k])
+                })
+                .collect();
         }
         Ok(Program {
             profile,
