@@ -47,6 +47,53 @@ fn overlapping_writes_may_be_read_either_way() {
     }
 }
 
+/// A write is open-with-truncate, then the bytes: the bytes land in the inode the open got.
+/// If the name is removed and created again in between, the bytes go to the unlinked inode.
+#[test]
+fn a_write_whose_file_was_removed_and_recreated_meanwhile_is_lost() {
+    let fill = |v: &str| LinOp::Fill {
+        file: "f".into(),
+        value: v.into(),
+    };
+    // What the kernel does, on real files.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("f");
+    let mut a = std::fs::File::create(&f).unwrap(); // thread 0 opens
+    std::fs::remove_file(&f).unwrap(); // a wipe
+    std::fs::write(&f, "world").unwrap(); // thread 1 writes
+    std::io::Write::write_all(&mut a, b"hello").unwrap(); // thread 0's bytes
+    let real = std::fs::read_to_string(&f).unwrap();
+    assert_eq!(real, "world");
+    let wipe = LinOp::Wipe {
+        removes_lock: false,
+    };
+    let h = |seen: &str| {
+        vec![
+            op(0, w(""), 0, 1),
+            op(2, wipe.clone(), 2, 3),
+            op(1, w(""), 4, 5),
+            op(1, fill("world"), 5, 6),
+            op(0, fill("hello"), 7, 8),
+            op(1, r(Some(seen)), 9, 10),
+        ]
+    };
+    assert!(matches!(
+        check(&h(&real), Duration::from_secs(5)),
+        LinVerdict::Linearizable { .. }
+    ));
+    assert!(matches!(
+        check(&h("hello"), Duration::from_secs(5)),
+        LinVerdict::Violation { .. }
+    ));
+    // Without the wipe the name keeps its inode, and the last bytes win.
+    let mut h = h("hello");
+    h.remove(1);
+    assert!(matches!(
+        check(&h, Duration::from_secs(5)),
+        LinVerdict::Linearizable { .. }
+    ));
+}
+
 #[test]
 fn a_stale_read_is_not_linearizable_and_the_witness_is_minimal() {
     let h = vec![

@@ -25,8 +25,9 @@ pub enum LinOp {
         /// Content.
         value: String,
     },
-    /// The second step of a real write: the content lands in the inode the write opened, so it
-    /// is visible only if the name still refers to a file (a wipe in between loses it).
+    /// The second step of a real write: the content lands in the inode the same thread's
+    /// last `Write` opened, so it is visible only if the name still refers to that inode (a
+    /// wipe or prune in between, even if the name was created again since, loses it).
     Fill {
         /// File name.
         file: String,
@@ -97,8 +98,26 @@ pub enum LinVerdict {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 struct State {
-    files: BTreeMap<String, String>,
+    /// Name → (inode, content).
+    files: BTreeMap<String, (u32, String)>,
+    /// Per thread: the (name, inode) its last `Write` opened, until its `Fill`.
+    opened: BTreeMap<usize, (String, u32)>,
+    /// Inodes created so far (the next one's number).
+    inodes: u32,
     lock: Option<usize>,
+}
+
+impl State {
+    /// The inode `file` names, or a new one.
+    fn inode_of(&mut self, file: &str) -> u32 {
+        match self.files.get(file) {
+            Some((i, _)) => *i,
+            None => {
+                self.inodes += 1;
+                self.inodes
+            }
+        }
+    }
 }
 
 fn apply(s: &State, o: &TimedOp) -> Option<State> {
@@ -116,22 +135,29 @@ fn apply(s: &State, o: &TimedOp) -> Option<State> {
             }
         }
         LinOp::Write { file, value } => {
-            n.files.insert(file.clone(), value.clone());
+            // Opening with O_TRUNC keeps an existing inode and creates one otherwise.
+            let inode = n.inode_of(file);
+            n.files.insert(file.clone(), (inode, value.clone()));
+            n.opened.insert(o.thread, (file.clone(), inode));
         }
         LinOp::Fill { file, value } => {
-            if s.files.contains_key(file) {
-                n.files.insert(file.clone(), value.clone());
+            if let Some((name, inode)) = n.opened.remove(&o.thread)
+                && name == *file
+                && s.files.get(file).is_some_and(|(i, _)| *i == inode)
+            {
+                n.files.insert(file.clone(), (inode, value.clone()));
             }
         }
         LinOp::Append { file, value } => {
             let v = match s.files.get(file) {
-                Some(old) => format!("{old}\n{value}"),
+                Some((_, old)) => format!("{old}\n{value}"),
                 None => value.clone(),
             };
-            n.files.insert(file.clone(), v);
+            let inode = n.inode_of(file);
+            n.files.insert(file.clone(), (inode, v));
         }
         LinOp::Read { file, got } => {
-            if s.files.get(file) != got.as_ref() {
+            if s.files.get(file).map(|(_, c)| c) != got.as_ref() {
                 return None;
             }
         }
