@@ -100,6 +100,10 @@ struct RunArgs {
     /// Count distinct states (slower).
     #[arg(long)]
     count_states: bool,
+    /// Random and PCT: make every event a scheduling choice (by default an event on keys no
+    /// other test touches runs without one).
+    #[arg(long)]
+    no_safe_steps: bool,
     /// Where to save the replay file of a violation (default: mountfuzz-out/<setting>.json).
     #[arg(long)]
     save: Option<PathBuf>,
@@ -392,6 +396,7 @@ fn cmd_run(a: RunArgs) -> Result<u8, String> {
             seed: a.seed,
             shard: (a.shard.0, a.shard.1),
             progress: progress.clone(),
+            safe_steps: !a.no_safe_steps,
         },
         shrink_time: Duration::from_secs(10),
     };

@@ -2,15 +2,15 @@
 //! budget; a violation is shrunk into a minimal counterexample and replayed with a history.
 //! The CLI's `run` and `replay` and the library API ([`crate::Check`]) all go through here.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::check::{Oracle, Oracles, Violation};
 use crate::engine::Profile;
 use crate::explore::executor::Record;
 use crate::explore::program::CompileError;
 use crate::explore::replay::{Diverged, replay};
-use crate::explore::shrink::shrink;
-use crate::explore::{self, Budget, Options, Outcome, Program, Schedule, Strategy, Verdict};
+use crate::explore::shrink::{Shrunk, shrink};
+use crate::explore::{self, Budget, Found, Options, Outcome, Program, Schedule, Strategy, Verdict};
 use crate::mount::Sharing;
 use crate::scenario::Suite;
 use crate::world::World;
@@ -117,14 +117,7 @@ pub fn run(config: RunConfig) -> Result<RunReport, CompileError> {
     };
     let counterexample = match &outcome.verdict {
         Verdict::Violated(found) => {
-            let cx = shrink(
-                &config.suite,
-                config.profile,
-                &config.world,
-                config.options.oracles,
-                found,
-                config.shrink_time,
-            );
+            let cx = shrink_best(&prog, &config, found);
             Some(
                 replay_recorded(
                     &cx.suite,
@@ -146,6 +139,69 @@ pub fn run(config: RunConfig) -> Result<RunReport, CompileError> {
         outcome,
         counterexample,
     })
+}
+
+/// How many violating schedules [`run`] shrinks (the first and the next ones the same search
+/// finds) before it reports the smallest result: greedy shrinking from one witness can stop in
+/// a local minimum.
+pub const WITNESSES: u64 = 4;
+
+/// Shrinks `found` and up to [`WITNESSES`]` - 1` further violations of the same oracle (from the
+/// schedules after it, random and PCT only); keeps the counterexample with the fewest tests,
+/// then steps, then context switches. Deterministic for a seed.
+fn shrink_best(prog: &Program, config: &RunConfig, found: &Found) -> Shrunk {
+    let deadline = Instant::now() + config.shrink_time;
+    let left = || deadline.saturating_duration_since(Instant::now());
+    let size = |s: &Shrunk| {
+        (
+            s.suite.tests.len(),
+            s.schedule.0.len(),
+            s.schedule.switches(),
+        )
+    };
+    let mut best = shrink(
+        &config.suite,
+        config.profile,
+        &config.world,
+        config.options.oracles,
+        found,
+        left() / WITNESSES as u32,
+    );
+    let mut tries = best.tries;
+    let mut next = found.index + config.options.shard.1;
+    let sampled = matches!(config.strategy, Strategy::Random | Strategy::Pct { .. });
+    for k in 1..WITNESSES {
+        if !sampled || left().is_zero() {
+            break;
+        }
+        let opts = Options {
+            shard: (next, config.options.shard.1),
+            progress: None,
+            ..config.options.clone()
+        };
+        let o = explore::explore(prog, config.strategy, Budget::new(1_000, 1.0), opts);
+        let Verdict::Violated(f) = o.verdict else {
+            break;
+        };
+        next = f.index + config.options.shard.1;
+        if f.violation.oracle != found.violation.oracle {
+            continue;
+        }
+        let cx = shrink(
+            &config.suite,
+            config.profile,
+            &config.world,
+            config.options.oracles,
+            &f,
+            left() / (WITNESSES - k) as u32,
+        );
+        tries += cx.tries;
+        if size(&cx) < size(&best) {
+            best = cx;
+        }
+    }
+    best.tries = tries;
+    best
 }
 
 /// Explores; when the first violation is only a failed expectation (a symptom), spends a little

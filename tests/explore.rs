@@ -406,3 +406,37 @@ fn distinct_states_are_counted() {
         o.steps
     );
 }
+
+/// Random and PCT find every hazard with safe steps (the default) and without them.
+/// Deterministic: the explorer is, for a seed.
+#[test]
+fn safe_steps_keep_every_hazard_within_reach_of_random_and_pct() {
+    let (mut with, mut without) = (0, 0);
+    for &(name, engine, topology, oracle, _) in HAZARDS {
+        let suite = builtin::find(name).unwrap().suite();
+        let prog = Program::compile(
+            &suite,
+            Profile::new(engine),
+            &World::new(topology, Remedy::None),
+        )
+        .unwrap();
+        for strategy in [Strategy::Random, Strategy::Pct { depth: 3 }] {
+            for safe_steps in [true, false] {
+                let opts = Options {
+                    oracles: Oracles::of(&[oracle]),
+                    safe_steps,
+                    ..Options::default()
+                };
+                let o = explore::explore(&prog, strategy, Budget::new(100_000, 30.0), opts);
+                assert_eq!(
+                    violated(&o),
+                    Some(oracle),
+                    "{name} {strategy} safe steps {safe_steps}: {:?}",
+                    o.verdict
+                );
+                *if safe_steps { &mut with } else { &mut without } += o.schedules;
+            }
+        }
+    }
+    eprintln!("schedules to the hazards: {with} with safe steps, {without} without");
+}

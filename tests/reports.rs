@@ -103,7 +103,7 @@ fn html_page_renders_in_headless_chromium() {
     assert!(dom.contains("78adcc621200b6ba"));
     // The script ran: the detail line shows the last step.
     assert!(
-        dom.contains("id=\"detail\">step 8 · bud-with-mount-cache-like-buildkit: read world"),
+        dom.contains("id=\"detail\">step 9 · bud-with-mount-cache-like-buildkit: read world"),
         "{dom}"
     );
 }

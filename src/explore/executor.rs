@@ -199,6 +199,16 @@ impl<'p> Machine<'p> {
         }
     }
 
+    /// Whether test `t` can move now (from the kept runnable set when there is one).
+    #[inline]
+    pub fn can_move(&self, t: usize) -> bool {
+        if self.pc.len() <= 64 {
+            self.en & 1 << t != 0
+        } else {
+            self.enabled(t)
+        }
+    }
+
     /// The key set of test `t`'s next event (for independence), 0 if it is done.
     pub fn next_keys(&self, t: usize) -> u64 {
         self.prog.tests[t]

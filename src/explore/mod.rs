@@ -27,7 +27,8 @@ pub use schedule::Schedule;
 /// How schedules are chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
-    /// Uniformly among runnable tests at every step.
+    /// Uniformly among runnable tests at every scheduling choice (every step, or every step
+    /// that is not a safe step: see [`Options::safe_steps`]).
     Random,
     /// PCT with bug depth `depth`: random priorities, `depth - 1` priority change points.
     Pct {
@@ -174,6 +175,10 @@ pub struct Options {
     pub shard: (u64, u64),
     /// Where to publish progress, if anyone is watching.
     pub progress: Option<std::sync::Arc<Progress>>,
+    /// Random and PCT: run *safe steps* without a choice (an event on keys no other test
+    /// touches commutes with everything, so choosing when it runs changes nothing but the
+    /// schedule's length). On by default; off, every event is a scheduling choice.
+    pub safe_steps: bool,
 }
 
 impl Default for Options {
@@ -184,6 +189,7 @@ impl Default for Options {
             seed: 0,
             shard: (0, 1),
             progress: None,
+            safe_steps: true,
         }
     }
 }
@@ -271,6 +277,7 @@ pub(crate) fn run_one(
     choices: &mut Vec<u32>,
     list: &mut Vec<usize>,
     states: &mut Option<HashSet<u64>>,
+    safe_steps: bool,
     mut choose: impl FnMut(Runnable<'_>, u64) -> usize,
 ) -> Option<Found> {
     m.reset();
@@ -303,6 +310,20 @@ pub(crate) fn run_one(
         choices.push(t as u32);
         if let Some(s) = states.as_mut() {
             s.insert(m.digest());
+        }
+        // Safe steps: while t's next event touches only keys no other test touches, it
+        // commutes with everything the others can do, so it runs now, without a choice.
+        let others = if safe_steps {
+            m.program().others_keys[t]
+        } else {
+            u64::MAX
+        };
+        while m.violation().is_none() && m.next_keys(t) & others == 0 && m.can_move(t) {
+            m.advance(t);
+            choices.push(t as u32);
+            if let Some(s) = states.as_mut() {
+                s.insert(m.digest());
+            }
         }
     }
 }
@@ -339,9 +360,14 @@ pub(crate) fn sample(
         index += opts.shard.1;
         sampler.begin(&mut rng);
         let this = index - opts.shard.1;
-        let found = run_one(&mut m, &mut choices, &mut runnable, states, |r, step| {
-            sampler.choose(&mut rng, r, step)
-        })
+        let found = run_one(
+            &mut m,
+            &mut choices,
+            &mut runnable,
+            states,
+            opts.safe_steps,
+            |r, step| sampler.choose(&mut rng, r, step),
+        )
         .map(|f| Found { index: this, ..f });
         done += 1;
         steps += m.steps();

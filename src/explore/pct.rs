@@ -11,6 +11,9 @@ pub(crate) struct Pct {
     k: u64,
     prio: Vec<u64>,
     changes: Vec<u64>,
+    /// The test chosen last and the step it was chosen for: the steps in between ran
+    /// without a choice (safe steps), by that test.
+    last: Option<(usize, u64)>,
 }
 
 impl Pct {
@@ -21,6 +24,7 @@ impl Pct {
             k: prog.total_events().max(1) as u64,
             prio: vec![0; prog.tests.len()],
             changes: Vec::new(),
+            last: None,
         }
     }
 }
@@ -39,9 +43,18 @@ impl Sampler for Pct {
         let k = self.k;
         self.changes
             .extend((1..self.depth).map(|_| 1 + rng.below(k)));
+        self.last = None;
     }
 
     fn choose(&mut self, _rng: &mut Rng, runnable: Runnable<'_>, step: u64) -> usize {
+        // Change points that fell on safe steps lower the priority of the test that ran them.
+        if let Some((l, at)) = self.last {
+            for (j, &c) in self.changes.iter().enumerate() {
+                if at < c && c <= step {
+                    self.prio[l] = j as u64;
+                }
+            }
+        }
         let t = runnable
             .iter()
             .max_by_key(|&t| self.prio[t])
@@ -50,6 +63,7 @@ impl Sampler for Pct {
         if let Some(j) = self.changes.iter().position(|&c| c == step + 1) {
             self.prio[t] = j as u64;
         }
+        self.last = Some((t, step + 1));
         t
     }
 }

@@ -130,6 +130,8 @@ pub struct Program {
     pub static_violations: Vec<Violation>,
     /// Why the engine cannot run this suite at all (e.g. `sharing=private` on Buildah).
     pub unsupported: Option<String>,
+    /// Per test: every key any other test touches (all bits when keys exceed 64).
+    pub others_keys: Vec<u64>,
 }
 
 fn intern(table: &mut Vec<String>, map: &mut HashMap<String, u32>, s: &str) -> u32 {
@@ -383,9 +385,9 @@ impl Program {
         // Which tests touch each key, then which tests each event can enable or block.
         let mut key_tests = vec![0u64; keys.len().min(64)];
         for (ti, t) in tests.iter().enumerate() {
-            for k in 0..key_tests.len() {
+            for (k, kt) in key_tests.iter_mut().enumerate() {
                 if t.future_keys[0] & 1 << k != 0 {
-                    key_tests[k] |= 1u64.checked_shl(ti as u32).unwrap_or(0);
+                    *kt |= 1u64.checked_shl(ti as u32).unwrap_or(0);
                 }
             }
         }
@@ -404,7 +406,15 @@ impl Program {
                 })
                 .collect();
         }
+        let others_keys = (0..tests.len())
+            .map(|t| {
+                (0..tests.len())
+                    .filter(|&u| u != t)
+                    .fold(0, |b, u| b | tests[u].future_keys[0])
+            })
+            .collect();
         Ok(Program {
+            others_keys,
             profile,
             world: world.clone(),
             tests,
