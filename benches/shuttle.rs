@@ -97,16 +97,22 @@ fn throughput(c: &mut Criterion) {
         b.iter(|| shuttle::check_pct(shuttle_suite(false), SCHEDULES as usize, 3))
     });
     for strategy in [Strategy::Random, Strategy::Pct { depth: 3 }] {
-        g.bench_function(format!("mountfuzz/{strategy}"), |b| {
-            b.iter(|| {
-                explore::explore(
-                    &prog,
-                    strategy,
-                    Budget::new(SCHEDULES, 60.0),
-                    Options::default(),
-                )
-            })
-        });
+        for safe_steps in [true, false] {
+            let name = if safe_steps { "" } else { "-every-event" };
+            g.bench_function(format!("mountfuzz/{strategy}{name}"), |b| {
+                b.iter(|| {
+                    explore::explore(
+                        &prog,
+                        strategy,
+                        Budget::new(SCHEDULES, 60.0),
+                        Options {
+                            safe_steps,
+                            ..Options::default()
+                        },
+                    )
+                })
+            });
+        }
     }
     g.finish();
 }
@@ -177,29 +183,36 @@ fn main() {
     let best = |f: &dyn Fn() -> f64| (0..3).map(|_| f()).fold(0.0, f64::max);
     let sh_r = best(&|| rate(|| shuttle::check_random(shuttle_suite(false), SCHEDULES as usize)));
     let sh_p = best(&|| rate(|| shuttle::check_pct(shuttle_suite(false), SCHEDULES as usize, 3)));
-    let mf = |s: Strategy| {
+    let mf = |s: Strategy, safe_steps: bool| {
         best(&|| {
             rate(|| {
-                explore::explore(&prog, s, Budget::new(SCHEDULES, 60.0), Options::default());
+                let opts = Options {
+                    safe_steps,
+                    ..Options::default()
+                };
+                explore::explore(&prog, s, Budget::new(SCHEDULES, 60.0), opts);
             })
         })
     };
-    let (mf_r, mf_p) = (mf(Strategy::Random), mf(Strategy::Pct { depth: 3 }));
     let steps = prog.total_events() as f64;
     println!(
-        "\n| strategy | shuttle schedules/s | mountfuzz schedules/s | mountfuzz steps/s | ratio |"
+        "\n| strategy | scheduling choices | shuttle schedules/s | mountfuzz schedules/s | mountfuzz steps/s | ratio |"
     );
-    println!("|---|---|---|---|---|");
-    println!(
-        "| random | {sh_r:.0} | {mf_r:.0} | {:.1} M | {:.1}× |",
-        mf_r * steps / 1e6,
-        mf_r / sh_r
-    );
-    println!(
-        "| pct (d=3) | {sh_p:.0} | {mf_p:.0} | {:.1} M | {:.1}× |",
-        mf_p * steps / 1e6,
-        mf_p / sh_p
-    );
+    println!("|---|---|---|---|---|---|");
+    for (name, s, shuttle) in [
+        ("random", Strategy::Random, sh_r),
+        ("pct (d=3)", Strategy::Pct { depth: 3 }, sh_p),
+    ] {
+        for (choices, safe_steps) in [("safe steps run without one", true), ("every event", false)]
+        {
+            let r = mf(s, safe_steps);
+            println!(
+                "| {name} | {choices} | {shuttle:.0} | {r:.0} | {:.1} M | {:.1}× |",
+                r * steps / 1e6,
+                r / shuttle
+            );
+        }
+    }
     let (s1, m1) = (shuttle_to_first(31), mountfuzz_to_first(31));
     println!(
         "\nschedules to first interference (remote, no remedy; median of 31 seeds): shuttle {s1}, mountfuzz {m1}"
