@@ -248,11 +248,14 @@ fn find(prog: &Program, config: &RunConfig) -> Outcome {
 /// alone, so any violation in parallel is interference.
 pub fn calibrate(suite: &Suite, profile: Profile, world: &World) -> Result<Suite, CompileError> {
     let mut out = suite.clone();
+    let all = Program::compile(suite, profile, world)?;
+    let mut p = 0; // the program's index of suite test `ti` (skipped tests have none)
     for ti in 0..suite.tests.len() {
-        let prog = Program::compile(&crate::explore::shrink::alone(suite, ti), profile, world)?;
-        if prog.tests.is_empty() {
-            continue; // skipped in this world
+        if world.skipped(&suite.tests[ti]) {
+            continue;
         }
+        let prog = all.alone(p);
+        p += 1;
         let r = replay(&prog, &Schedule::default(), Oracles::none(), true, true)
             .expect("a lenient replay always fits");
         let mut ends = r.history.iter().filter_map(|h| h.build.as_ref());

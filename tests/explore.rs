@@ -440,3 +440,32 @@ fn safe_steps_keep_every_hazard_within_reach_of_random_and_pct() {
     }
     eprintln!("schedules to the hazards: {with} with safe steps, {without} without");
 }
+
+proptest! {
+    #![proptest_config(mountfuzz::testing::proptest_config("proptest-regressions/explore.txt", 64))]
+
+    /// `Program::alone` (what `calibrate` replays) behaves exactly as the test compiled on its
+    /// own: same reads, same build outcomes, same violations.
+    #[test]
+    fn a_test_alone_in_the_compiled_program_is_the_test_compiled_alone(
+        s in suite(tiny()),
+        engine in prop::sample::select(Engine::ALL.to_vec()),
+        remote in any::<bool>(),
+    ) {
+        let world = World::new(if remote { Topology::Remote } else { Topology::Local }, Remedy::None);
+        let profile = Profile::new(engine);
+        let all = Program::compile(&s, profile, &world).unwrap();
+        for t in 0..all.tests.len() {
+            let only = Suite { name: s.name.clone(), tests: vec![s.tests[t].clone()] };
+            let own = Program::compile(&only, profile, &world).unwrap();
+            let a = replay(&all.alone(t), &Schedule::default(), Oracles::all(), true, true).unwrap();
+            let b = replay(&own, &Schedule::default(), Oracles::all(), true, true).unwrap();
+            let seen = |r: &mountfuzz::explore::replay::Replayed| {
+                r.history.iter().map(|h| (h.read.clone(), h.build.clone())).collect::<Vec<_>>()
+            };
+            prop_assert_eq!(seen(&a), seen(&b));
+            prop_assert_eq!(a.violation.map(|v| v.oracle), b.violation.map(|v| v.oracle));
+            prop_assert_eq!(a.steps, b.steps);
+        }
+    }
+}

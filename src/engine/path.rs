@@ -3,6 +3,32 @@
 
 /// Go's `path.Clean`: one slash between elements, no `.`, `..` resolved lexically, `.` for empty.
 pub fn clean(p: &str) -> String {
+    cleaned(p).into_owned()
+}
+
+/// Whether `p` is its own [`clean`] form (the common case, checked without allocating).
+fn is_clean(p: &str) -> bool {
+    if p == "/" {
+        return true;
+    }
+    let body = p.strip_prefix('/').unwrap_or(p);
+    !body.is_empty()
+        && body
+            .split('/')
+            .all(|el| !el.is_empty() && el != "." && el != "..")
+}
+
+/// [`clean`], borrowing `p` when it is clean already.
+fn cleaned(p: &str) -> std::borrow::Cow<'_, str> {
+    if is_clean(p) {
+        std::borrow::Cow::Borrowed(p)
+    } else {
+        std::borrow::Cow::Owned(clean_slow(p))
+    }
+}
+
+/// The element-by-element algorithm behind [`clean`].
+fn clean_slow(p: &str) -> String {
     let rooted = p.starts_with('/');
     let mut parts: Vec<&str> = Vec::new();
     for el in p.split('/') {
@@ -48,8 +74,10 @@ pub fn resolve(dir: &str, p: &str) -> String {
 
 /// Whether `p` names `parent` or something below it, lexically.
 pub fn is_within(p: &str, parent: &str) -> bool {
-    let (p, parent) = (clean(p), clean(parent));
-    p == parent || parent == "/" || p.starts_with(&format!("{parent}/"))
+    let (p, parent) = (cleaned(p), cleaned(parent));
+    p == parent
+        || parent == "/"
+        || (p.len() > parent.len() && p.starts_with(&*parent) && p.as_bytes()[parent.len()] == b'/')
 }
 
 #[cfg(test)]
@@ -70,6 +98,20 @@ mod tests {
             ("..", ".."),
         ] {
             assert_eq!(clean(i), o, "clean({i:?})");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::testing::proptest_config("proptest-regressions/path.txt", 512))]
+        /// The no-allocation fast path changes nothing.
+        #[test]
+        fn clean_fast_path_agrees(p in "[a./]{0,12}", q in "[a./]{0,8}") {
+            proptest::prop_assert_eq!(clean(&p), clean_slow(&p));
+            let slow = {
+                let (p, q) = (clean_slow(&p), clean_slow(&q));
+                p == q || q == "/" || p.starts_with(&format!("{q}/"))
+            };
+            proptest::prop_assert_eq!(is_within(&p, &q), slow);
         }
     }
 

@@ -428,6 +428,34 @@ impl Program {
         })
     }
 
+    /// The program with only its test `t` (as test 0): what that test does alone. Keys, files,
+    /// values and build numbers stay as they are, so nothing is compiled again.
+    pub fn alone(&self, t: usize) -> Program {
+        let mut test = self.tests[t].clone();
+        test.event_tests.iter_mut().for_each(|m| *m = 1);
+        Program {
+            tests: vec![test],
+            static_violations: self
+                .static_violations
+                .iter()
+                .filter(|v| v.test == t)
+                .map(|v| Violation {
+                    test: 0,
+                    ..v.clone()
+                })
+                .collect(),
+            others_keys: vec![0],
+            profile: self.profile,
+            world: self.world.clone(),
+            skipped: self.skipped.clone(),
+            keys: self.keys.clone(),
+            files: self.files.clone(),
+            values: self.values.clone(),
+            expects: self.expects.clone(),
+            unsupported: self.unsupported.clone(),
+        }
+    }
+
     /// Total events over all tests (the length of every complete schedule).
     pub fn total_events(&self) -> usize {
         self.tests.iter().map(|t| t.events.len()).sum()
