@@ -318,6 +318,35 @@ impl<'p> Machine<'p> {
         }
     }
 
+    /// Moves test `t` while its next event is a safe step: it touches none of `others` (every
+    /// key another test touches), so only `t` is affected, and it can move. Returns how many
+    /// events ran; the caller records them as choices of `t`.
+    pub fn run_safe(&mut self, t: usize, others: u64) -> u64 {
+        let start = self.steps;
+        let test = &self.prog.tests[t];
+        loop {
+            let pc = self.pc[t] as usize;
+            if self.violation.is_some()
+                || pc >= test.events.len()
+                || test.event_keys[pc] & others != 0
+                || !self.enabled(t)
+            {
+                break;
+            }
+            self.apply(t);
+        }
+        let ran = self.steps - start;
+        if ran > 0 && self.pc.len() <= 64 {
+            // Safe events affect no other test: only t's own bit can change.
+            if self.enabled(t) {
+                self.en |= 1 << t;
+            } else {
+                self.en &= !(1 << t);
+            }
+        }
+        ran
+    }
+
     fn apply(&mut self, t: usize) {
         let prog = self.prog;
         let ev = &prog.tests[t].events[self.pc[t] as usize];
