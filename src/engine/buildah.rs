@@ -51,9 +51,15 @@ pub(super) fn locate(
         clean(&id)
     } else {
         let key = format!("{}:{}:{}", id, spec.uid.unwrap_or(0), spec.gid.unwrap_or(0));
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         Sha256::digest(key.as_bytes())[..8]
             .iter()
-            .map(|b| format!("{b:02x}"))
+            .flat_map(|b| {
+                [
+                    HEX[(b >> 4) as usize] as char,
+                    HEX[(b & 15) as usize] as char,
+                ]
+            })
             .collect()
     };
     let dir = join(&parent, &dir_id);
