@@ -303,7 +303,8 @@ impl<'p> Machine<'p> {
     /// Moves test `t`, which the caller has just seen [`Machine::enabled`].
     pub fn advance(&mut self, t: usize) {
         let affected = self.prog.tests[t].event_tests[self.pc[t] as usize];
-        self.apply(t);
+        let moved = self.apply(t);
+        debug_assert!(moved, "advance is for a test that can move");
         if self.pc.len() <= 64 {
             let mut bits = affected & u64::MAX.checked_shr(64 - self.pc.len() as u32).unwrap_or(0);
             while bits != 0 {
@@ -329,11 +330,10 @@ impl<'p> Machine<'p> {
             if self.violation.is_some()
                 || pc >= test.events.len()
                 || test.event_keys[pc] & others != 0
-                || !self.enabled(t)
+                || !self.apply(t)
             {
                 break;
             }
-            self.apply(t);
         }
         let ran = self.steps - start;
         if ran > 0 && self.pc.len() <= 64 {
@@ -347,16 +347,38 @@ impl<'p> Machine<'p> {
         ran
     }
 
-    fn apply(&mut self, t: usize) {
+    /// Moves test `t` by its next event if it can move; false (and no change) if that event
+    /// has to wait. Decides each acquire once.
+    fn apply(&mut self, t: usize) -> bool {
         let prog = self.prog;
         let ev = &prog.tests[t].events[self.pc[t] as usize];
+        let decision = match ev {
+            Event::Acquire { run, key, sharing } if self.failure[t].is_none() => {
+                let req = Request {
+                    holder: holder(t, *run),
+                    sharing: *sharing,
+                };
+                match prog.profile.decide(&self.table.keys[*key as usize], &req) {
+                    Decision::Wait => return false,
+                    d => Some(d),
+                }
+            }
+            Event::Prune { keys, .. }
+                if keys.iter().any(|k| {
+                    prog.profile.prune_effect(&self.table.keys[*k as usize]) == PruneEffect::Wait
+                }) =>
+            {
+                return false;
+            }
+            _ => None,
+        };
         self.pc[t] += 1;
         self.steps += 1;
         match ev {
             Event::Acquire { run, key, sharing } => {
-                if self.failure[t].is_some() {
-                    return;
-                }
+                let Some(decision) = decision else {
+                    return true; // the build failed already: its RUNs do nothing
+                };
                 let k = *key as usize;
                 let req = Request {
                     holder: holder(t, *run),
@@ -364,7 +386,7 @@ impl<'p> Machine<'p> {
                 };
                 let state = &self.table.keys[k];
                 let hold = prog.profile.hold(state, &req);
-                let inst = match prog.profile.decide(state, &req) {
+                let inst = match decision {
                     Decision::Grant(i) => {
                         self.table.keys[k].grant(i, hold);
                         i
@@ -394,7 +416,7 @@ impl<'p> Machine<'p> {
                                 m.prog.keys[k].target
                             )
                         });
-                        return;
+                        return true;
                     }
                     Decision::Wait => unreachable!("enabled() said it can move"),
                 };
@@ -442,11 +464,11 @@ impl<'p> Machine<'p> {
                 value,
             } => {
                 if self.failure[t].is_some() {
-                    return;
+                    return true;
                 }
                 let k = *key as usize;
                 let Some(inst) = self.table.keys[k].held_by(holder(t, *run)) else {
-                    return;
+                    return true;
                 };
                 let nf = self.nfiles();
                 let idx = inst * nf + *file as usize;
@@ -672,6 +694,7 @@ impl<'p> Machine<'p> {
                 });
             }
         }
+        true
     }
 
     fn output_text(&self, t: usize) -> String {
