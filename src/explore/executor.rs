@@ -623,9 +623,11 @@ impl<'p> Machine<'p> {
                         if w.contains('\n') {
                             self.output_text(t).contains(w)
                         } else {
-                            self.output[t]
-                                .iter()
-                                .any(|v| self.value_text(*v).contains(w))
+                            let has = &prog.value_has[*build as usize];
+                            self.output[t].iter().any(|v| match has.get(*v as usize) {
+                                Some(h) => *h,
+                                None => self.value_text(*v).contains(w),
+                            })
                         }
                     },
                 );

@@ -132,6 +132,9 @@ pub struct Program {
     pub unsupported: Option<String>,
     /// Per test: every key any other test touches (all bits when keys exceed 64).
     pub others_keys: Vec<u64>,
+    /// Per build whose expectation is `OutputContains(w)` with a one-line `w`: for each
+    /// interned value, whether it contains `w` (so a build's end checks no strings).
+    pub value_has: Vec<Vec<bool>>,
 }
 
 fn intern(table: &mut Vec<String>, map: &mut HashMap<String, u32>, s: &str) -> u32 {
@@ -413,8 +416,18 @@ impl Program {
                     .fold(0, |b, u| b | tests[u].future_keys[0])
             })
             .collect();
+        let value_has = expects
+            .iter()
+            .map(|(_, e)| match e {
+                Expect::OutputContains(w) if !w.contains('\n') => {
+                    values.iter().map(|v| v.contains(w.as_str())).collect()
+                }
+                _ => Vec::new(),
+            })
+            .collect();
         Ok(Program {
             others_keys,
+            value_has,
             profile,
             world: world.clone(),
             tests,
@@ -453,6 +466,7 @@ impl Program {
             values: self.values.clone(),
             expects: self.expects.clone(),
             unsupported: self.unsupported.clone(),
+            value_has: self.value_has.clone(),
         }
     }
 

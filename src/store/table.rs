@@ -92,13 +92,16 @@ impl KeyState {
         let p = self.held.iter().position(|(_, h)| h.holder == holder)?;
         let inst = self.held[p].0;
         // The instance's last hold takes the released one's place (as a swap-remove would).
-        let last = p + self.held[p..]
-            .iter()
-            .take_while(|(i, _)| *i == inst)
-            .count()
-            - 1;
-        self.held.swap(p, last);
-        self.held.remove(last);
+        let mut last = p;
+        while self.held.get(last + 1).is_some_and(|(i, _)| *i == inst) {
+            last += 1;
+        }
+        if last + 1 == self.held.len() {
+            self.held.swap_remove(p);
+        } else {
+            self.held.swap(p, last);
+            self.held.remove(last);
+        }
         Some(inst as usize)
     }
 
