@@ -25,9 +25,11 @@ pub enum LinOp {
         /// Content.
         value: String,
     },
-    /// The second step of a real write: the content lands in the inode the same thread's
-    /// last `Write` opened, so it is visible only if the name still refers to that inode (a
-    /// wipe or prune in between, even if the name was created again since, loses it).
+    /// The second step of a real write: the content lands at offset 0 of the inode the same
+    /// thread's last `Write` opened, over what is there (a longer content written meanwhile by
+    /// another opener keeps its tail: `theirs` then `mine` reads `miners`). It is visible only
+    /// if the name still refers to that inode (a wipe or prune in between, even if the name
+    /// was created again since, loses it).
     Fill {
         /// File name.
         file: String,
@@ -143,9 +145,13 @@ fn apply(s: &State, o: &TimedOp) -> Option<State> {
         LinOp::Fill { file, value } => {
             if let Some((name, inode)) = n.opened.remove(&o.thread)
                 && name == *file
-                && s.files.get(file).is_some_and(|(i, _)| *i == inode)
+                && let Some((i, old)) = s.files.get(file)
+                && *i == inode
             {
-                n.files.insert(file.clone(), (inode, value.clone()));
+                let mut bytes = value.as_bytes().to_vec();
+                bytes.extend(old.as_bytes().iter().skip(value.len()));
+                let content = String::from_utf8_lossy(&bytes).into_owned();
+                n.files.insert(file.clone(), (inode, content));
             }
         }
         LinOp::Append { file, value } => {
