@@ -347,43 +347,34 @@ impl<'p> Machine<'p> {
         ran
     }
 
+    /// Test `t` takes its next event.
+    #[inline]
+    fn bump(&mut self, t: usize) {
+        self.pc[t] += 1;
+        self.steps += 1;
+    }
+
     /// Moves test `t` by its next event if it can move; false (and no change) if that event
     /// has to wait. Decides each acquire once.
     fn apply(&mut self, t: usize) -> bool {
         let prog = self.prog;
         let ev = &prog.tests[t].events[self.pc[t] as usize];
-        let decision = match ev {
-            Event::Acquire { run, key, sharing } if self.failure[t].is_none() => {
-                let req = Request {
-                    holder: holder(t, *run),
-                    sharing: *sharing,
-                };
-                match prog.profile.decide(&self.table.keys[*key as usize], &req) {
-                    Decision::Wait => return false,
-                    d => Some(d),
-                }
-            }
-            Event::Prune { keys, .. }
-                if keys.iter().any(|k| {
-                    prog.profile.prune_effect(&self.table.keys[*k as usize]) == PruneEffect::Wait
-                }) =>
-            {
-                return false;
-            }
-            _ => None,
-        };
-        self.pc[t] += 1;
-        self.steps += 1;
         match ev {
             Event::Acquire { run, key, sharing } => {
-                let Some(decision) = decision else {
+                if self.failure[t].is_some() {
+                    self.bump(t);
                     return true; // the build failed already: its RUNs do nothing
-                };
-                let k = *key as usize;
+                }
                 let req = Request {
                     holder: holder(t, *run),
                     sharing: *sharing,
                 };
+                let decision = prog.profile.decide(&self.table.keys[*key as usize], &req);
+                if decision == Decision::Wait {
+                    return false;
+                }
+                self.bump(t);
+                let k = *key as usize;
                 let state = &self.table.keys[k];
                 let hold = prog.profile.hold(state, &req);
                 let inst = match decision {
@@ -418,7 +409,7 @@ impl<'p> Machine<'p> {
                         });
                         return true;
                     }
-                    Decision::Wait => unreachable!("enabled() said it can move"),
+                    Decision::Wait => unreachable!("returned above"),
                 };
                 let excl = check::locked_exclusion::on_grant(&self.table.keys[k], &hold);
                 let stale = check::lock_integrity::on_grant(&self.table.keys[k], &hold);
@@ -463,6 +454,7 @@ impl<'p> Machine<'p> {
                 file,
                 value,
             } => {
+                self.bump(t);
                 if self.failure[t].is_some() {
                     return true;
                 }
@@ -586,6 +578,7 @@ impl<'p> Machine<'p> {
                 sharing,
                 unmount_fails,
             } => {
+                self.bump(t);
                 if *unmount_fails && !prog.profile.unlocks_after_unmount_error() {
                     self.say(t, None, |_| {
                         "unmount fails: returns before unlocking".into()
@@ -606,6 +599,7 @@ impl<'p> Machine<'p> {
                 }
             }
             Event::BuildEnd { build } => {
+                self.bump(t);
                 let (_, expect) = &prog.expects[*build as usize];
                 let failed = self.failure[t].is_some();
                 let ok = check::expectations::holds(
@@ -664,6 +658,12 @@ impl<'p> Machine<'p> {
                 self.output[t].clear();
             }
             Event::Prune { keys, parent } => {
+                if keys.iter().any(|k| {
+                    prog.profile.prune_effect(&self.table.keys[*k as usize]) == PruneEffect::Wait
+                }) {
+                    return false;
+                }
+                self.bump(t);
                 for k in keys {
                     let k = *k as usize;
                     let effect = prog.profile.prune_effect(&self.table.keys[k]);
@@ -686,6 +686,7 @@ impl<'p> Machine<'p> {
                 });
             }
             Event::Teardown { keys } => {
+                self.bump(t);
                 for k in keys {
                     let k = *k as usize;
                     self.cells[k].fill(EMPTY);
