@@ -5,6 +5,7 @@ use crate::scenario::Expect;
 /// The same verdict as [`check`] without building strings (the explorer's hot path): `failed`
 /// says whether the build failed, `failure_has` and `output_has` answer substring questions.
 /// Call [`check`] for the message only when this says the expectation is broken.
+#[inline]
 pub fn holds(
     expect: &Expect,
     failed: bool,

@@ -88,6 +88,7 @@ pub(super) fn lock_holders(state: &KeyState) -> impl Iterator<Item = Holder> + '
         .map(|(_, h)| h.holder)
 }
 
+#[inline]
 pub(super) fn decide(p: &Profile, state: &KeyState, req: &Request) -> Decision {
     let existing = if state.instance_count() == 0 {
         Decision::NewInstance

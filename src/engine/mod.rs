@@ -343,6 +343,7 @@ impl Profile {
     }
 
     /// What `req` gets, given the key's current holders (§3).
+    #[inline]
     pub fn decide(&self, state: &KeyState, req: &Request) -> Decision {
         match self.engine {
             Engine::BuildKit => buildkit::decide(self, state, req),
@@ -352,6 +353,7 @@ impl Profile {
 
     /// The hold a granted `req` records. A RUN that re-uses its own lock keeps that lock's
     /// generation; any other locker locks the key's current lock file.
+    #[inline]
     pub fn hold(&self, state: &KeyState, req: &Request) -> Hold {
         let reused = state
             .holds()

@@ -61,6 +61,7 @@ impl KeyState {
     /// Records `hold` on instance `inst`. A holder that already holds it keeps one hold, in the
     /// stronger mode (the same key twice in one RUN, `shared` then `locked`, takes the lock). Build
     /// the hold with [`crate::engine::Profile::hold`], which decides its lock generation.
+    #[inline]
     pub fn grant(&mut self, inst: usize, hold: Hold) {
         let inst = inst as u32;
         match self
@@ -81,6 +82,7 @@ impl KeyState {
     }
 
     /// Creates a new empty instance held by `hold`; returns its index.
+    #[inline]
     pub fn create(&mut self, hold: Hold) -> usize {
         self.held.push((self.instances, hold));
         self.instances += 1;
@@ -88,6 +90,7 @@ impl KeyState {
     }
 
     /// Drops `holder`'s hold; returns the instance it was on, if any.
+    #[inline]
     pub fn release(&mut self, holder: Holder) -> Option<usize> {
         let p = self.held.iter().position(|(_, h)| h.holder == holder)?;
         let inst = self.held[p].0;
@@ -111,6 +114,7 @@ impl KeyState {
     }
 
     /// The instance `holder` holds, if any.
+    #[inline]
     pub fn held_by(&self, holder: Holder) -> Option<usize> {
         self.held
             .iter()
