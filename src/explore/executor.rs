@@ -76,6 +76,8 @@ pub struct Machine<'p> {
     history: Option<Vec<Record>>,
     /// Bit `t` set when test `t` can move (kept for up to 64 tests).
     en: u64,
+    /// `en` at the start of every run.
+    en0: u64,
 }
 
 fn holder(t: usize, run: u32) -> Holder {
@@ -101,8 +103,13 @@ impl<'p> Machine<'p> {
             violation: None,
             history: None,
             en: 0,
+            en0: 0,
         };
         m.reset();
+        m.en0 = (0..m.pc.len().min(64))
+            .filter(|&t| m.enabled(t))
+            .fold(0, |b, t| b | 1 << t);
+        m.en = m.en0;
         m
     }
 
@@ -123,9 +130,7 @@ impl<'p> Machine<'p> {
         if let Some(h) = &mut self.history {
             h.clear();
         }
-        self.en = (0..self.pc.len().min(64))
-            .filter(|&t| self.enabled(t))
-            .fold(0, |b, t| b | 1 << t);
+        self.en = self.en0;
     }
 
     /// The tests that can move now as a bit set, for programs of at most 64 tests (kept up to
@@ -325,20 +330,26 @@ impl<'p> Machine<'p> {
     pub fn run_safe(&mut self, t: usize, others: u64) -> u64 {
         let start = self.steps;
         let test = &self.prog.tests[t];
-        loop {
+        // Whether t can move afterwards, when the loop already knows.
+        let can = loop {
             let pc = self.pc[t] as usize;
-            if self.violation.is_some()
-                || pc >= test.events.len()
-                || test.event_keys[pc] & others != 0
-                || !self.apply(t)
-            {
-                break;
+            if self.violation.is_some() {
+                break None;
             }
-        }
+            if pc >= test.events.len() {
+                break Some(false);
+            }
+            if test.event_keys[pc] & others != 0 {
+                break None;
+            }
+            if !self.apply(t) {
+                break Some(false);
+            }
+        };
         let ran = self.steps - start;
         if ran > 0 && self.pc.len() <= 64 {
             // Safe events affect no other test: only t's own bit can change.
-            if self.enabled(t) {
+            if can.unwrap_or_else(|| self.enabled(t)) {
                 self.en |= 1 << t;
             } else {
                 self.en &= !(1 << t);
