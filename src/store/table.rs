@@ -75,8 +75,12 @@ impl KeyState {
                 }
             }
             None => {
-                let at = self.held.partition_point(|(i, _)| *i <= inst);
-                self.held.insert(at, (inst, hold));
+                if self.held.last().is_none_or(|(i, _)| *i <= inst) {
+                    self.held.push((inst, hold));
+                } else {
+                    let at = self.held.partition_point(|(i, _)| *i <= inst);
+                    self.held.insert(at, (inst, hold));
+                }
             }
         }
     }
