@@ -324,28 +324,27 @@ impl<'p> Machine<'p> {
         }
     }
 
-    /// Moves test `t` while its next event is a safe step: it touches none of `others` (every
-    /// key another test touches), so only `t` is affected, and it can move. Returns how many
-    /// events ran; the caller records them as choices of `t`.
-    pub fn run_safe(&mut self, t: usize, others: u64) -> u64 {
+    /// Moves test `t` while its next event is a safe step (it touches no key another test
+    /// touches, so only `t` is affected) and it can move. Returns how many events ran; the
+    /// caller records them as choices of `t`.
+    pub fn run_safe(&mut self, t: usize) -> u64 {
         let start = self.steps;
         let test = &self.prog.tests[t];
+        let pc = self.pc[t] as usize;
+        let n = test.safe_run[pc] as usize;
+        let end = pc + n == test.events.len();
         // Whether t can move afterwards, when the loop already knows.
-        let can = loop {
-            let pc = self.pc[t] as usize;
+        let mut can = if end { Some(false) } else { None };
+        for _ in 0..n {
             if self.violation.is_some() {
-                break None;
-            }
-            if pc >= test.events.len() {
-                break Some(false);
-            }
-            if test.event_keys[pc] & others != 0 {
-                break None;
+                can = None;
+                break;
             }
             if !self.apply(t) {
-                break Some(false);
+                can = Some(false);
+                break;
             }
-        };
+        }
         let ran = self.steps - start;
         if ran > 0 && self.pc.len() <= 64 {
             // Safe events affect no other test: only t's own bit can change.

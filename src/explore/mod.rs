@@ -318,7 +318,7 @@ pub(crate) fn run_one(
         }
         let others = m.program().others_keys[t];
         if states.is_none() {
-            let ran = m.run_safe(t, others);
+            let ran = m.run_safe(t);
             choices.extend(std::iter::repeat_n(t as u32, ran as usize));
         } else {
             while m.violation().is_none() && m.next_keys(t) & others == 0 && m.can_move(t) {

@@ -10,8 +10,10 @@ use crate::mount::Sharing;
 use crate::scenario::{CacheOp, Expect, Step, Suite};
 use crate::world::World;
 
-/// One atomic step of a test.
+/// One atomic step of a test. (`repr(u8)`: a plain tag, so dispatching on an event is one
+/// byte load and a jump, not a decode of a niche in its fields.)
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Event {
     /// Take one mount of a RUN (mounts are taken in the engine's lock order).
     Acquire {
@@ -96,6 +98,24 @@ pub struct TestProgram {
     /// Per event: the tests whose ability to move it can change (this test, and every test
     /// that ever touches one of its keys); all bits when tests or keys exceed 64.
     pub event_tests: Vec<u64>,
+    /// Per event, plus one entry (0) at the end: how many events from it on are safe steps
+    /// (touch no key another test touches; see [`Program::others_keys`]).
+    pub safe_run: Vec<u32>,
+}
+
+impl TestProgram {
+    /// Fills `safe_run` for a test whose fellow tests touch the keys `others`.
+    fn count_safe_runs(&mut self, others: u64) {
+        let mut run = vec![0u32; self.events.len() + 1];
+        for i in (0..self.events.len()).rev() {
+            run[i] = if self.event_keys[i] & others == 0 {
+                run[i + 1] + 1
+            } else {
+                0
+            };
+        }
+        self.safe_run = run;
+    }
 }
 
 /// An interned cache key.
@@ -327,6 +347,7 @@ impl Program {
                 future_keys: Vec::new(),
                 event_build,
                 event_tests: Vec::new(),
+                safe_run: Vec::new(),
             });
         }
         let buildkit = profile.engine == crate::engine::Engine::BuildKit;
@@ -409,13 +430,16 @@ impl Program {
                 })
                 .collect();
         }
-        let others_keys = (0..tests.len())
+        let others_keys: Vec<u64> = (0..tests.len())
             .map(|t| {
                 (0..tests.len())
                     .filter(|&u| u != t)
                     .fold(0, |b, u| b | tests[u].future_keys[0])
             })
             .collect();
+        for (t, others) in tests.iter_mut().zip(&others_keys) {
+            t.count_safe_runs(*others);
+        }
         let value_has = expects
             .iter()
             .map(|(_, e)| match e {
@@ -446,6 +470,7 @@ impl Program {
     pub fn alone(&self, t: usize) -> Program {
         let mut test = self.tests[t].clone();
         test.event_tests.iter_mut().for_each(|m| *m = 1);
+        test.count_safe_runs(0);
         Program {
             tests: vec![test],
             static_violations: self
