@@ -624,10 +624,11 @@ impl<'p> Machine<'p> {
                         None => false,
                     },
                     |w| {
-                        if w.contains('\n') {
+                        // `value_has` is filled exactly for one-line expectations.
+                        let has = &prog.value_has[*build as usize];
+                        if has.is_empty() && w.contains('\n') {
                             self.output_text(t).contains(w)
                         } else {
-                            let has = &prog.value_has[*build as usize];
                             self.output[t].iter().any(|v| match has.get(*v as usize) {
                                 Some(h) => *h,
                                 None => self.value_text(*v).contains(w),
@@ -730,8 +731,11 @@ impl<'p> Machine<'p> {
 
     /// When nothing can move but some test is unfinished: records a deadlock and returns true.
     pub fn check_deadlock(&mut self) -> bool {
+        if self.finished() {
+            return false;
+        }
         let unfinished: Vec<usize> = (0..self.pc.len()).filter(|&t| !self.done(t)).collect();
-        if unfinished.is_empty() || unfinished.iter().any(|&t| self.enabled(t)) {
+        if unfinished.iter().any(|&t| self.enabled(t)) {
             return false;
         }
         let waits: Vec<(usize, Vec<usize>)> = unfinished
