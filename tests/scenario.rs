@@ -135,3 +135,35 @@ fn shell_vocabulary() {
         }]
     );
 }
+
+/// `;` and `&&` split commands only outside quotes, as in sh (a fuzz crash: `echo > test/;;`
+/// was read as a write to a file named `;`, which the TOML round trip then read differently).
+#[test]
+fn separators_split_commands_only_outside_quotes() {
+    let mounts = vec![MountSpec::cache("/c")];
+    let ops = |s: &str| shell::ops(&Command::Shell(s.into()), &mounts, "/");
+    assert_eq!(
+        ops("echo x > '/c/a;b'&&cat /c/a;b").unwrap(),
+        vec![
+            CacheOp::Write {
+                mount: 0,
+                file: "a;b".into(),
+                data: "x".into()
+            },
+            CacheOp::Read {
+                mount: 0,
+                file: "a".into()
+            },
+        ]
+    );
+    let e = ops("echo > /c/;;").unwrap_err();
+    assert!(e.contains("is not a file inside a cache mount"), "{e}");
+    assert_eq!(
+        ops("echo 'a && b' > /c/f").unwrap(),
+        vec![CacheOp::Write {
+            mount: 0,
+            file: "f".into(),
+            data: "a && b".into()
+        }]
+    );
+}

@@ -23,7 +23,7 @@ pub fn ops(command: &Command, mounts: &[MountSpec], workdir: &str) -> Result<Vec
             }
         }
     };
-    let words = split_words(&script)?;
+    let cmds = commands(&script)?;
     let targets: Vec<String> = mounts.iter().map(|m| resolve(workdir, &m.target)).collect();
     let locate = |p: &str| -> Option<(usize, String)> {
         let abs = resolve(workdir, p);
@@ -35,17 +35,6 @@ pub fn ops(command: &Command, mounts: &[MountSpec], workdir: &str) -> Result<Vec
             .map(|(i, t)| (i, abs[t.len()..].trim_start_matches('/').to_string()))
     };
     let mut out = Vec::new();
-    let mut cmds: Vec<Vec<String>> = vec![Vec::new()];
-    for w in words {
-        if w == "&&" || w == ";" {
-            cmds.push(Vec::new());
-        } else if let Some(stripped) = w.strip_suffix(';') {
-            cmds.last_mut().unwrap().push(stripped.to_string());
-            cmds.push(Vec::new());
-        } else {
-            cmds.last_mut().unwrap().push(w);
-        }
-    }
     for c in cmds.iter().filter(|c| !c.is_empty()) {
         let c: Vec<&str> = c.iter().map(String::as_str).collect();
         let touches = c.iter().skip(1).any(|w| locate(w).is_some()); // the command name is no path
@@ -97,6 +86,46 @@ pub fn ops(command: &Command, mounts: &[MountSpec], workdir: &str) -> Result<Vec
         }
     }
     Ok(out)
+}
+
+/// The commands of a script: words as [`split_words`] reads them, with the commands split at every
+/// `;` and `&&` outside quotes (a quoted `;` stays in its word).
+fn commands(script: &str) -> Result<Vec<Vec<String>>, String> {
+    let mut cmds: Vec<Vec<String>> = vec![Vec::new()];
+    let mut piece = String::new();
+    let mut quote: Option<char> = None;
+    let mut chars = script.chars().peekable();
+    while let Some(c) = chars.next() {
+        let split = match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                false
+            }
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                false
+            }
+            (None, ';') => true,
+            (None, '&') if chars.peek() == Some(&'&') => {
+                chars.next();
+                true
+            }
+            _ => false,
+        };
+        if split {
+            cmds.last_mut()
+                .expect("never empty")
+                .extend(split_words(&piece)?);
+            piece.clear();
+            cmds.push(Vec::new());
+        } else {
+            piece.push(c);
+        }
+    }
+    cmds.last_mut()
+        .expect("never empty")
+        .extend(split_words(&piece)?);
+    Ok(cmds)
 }
 
 /// `s` as one shell word that [`split_words`] reads back exactly: bare when safe, else in
