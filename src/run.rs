@@ -159,14 +159,17 @@ fn shrink_best(prog: &Program, config: &RunConfig, found: &Found) -> Shrunk {
             s.schedule.switches(),
         )
     };
-    let mut best = shrink(
-        &config.suite,
-        config.profile,
-        &config.world,
-        config.options.oracles,
-        found,
-        left() / WITNESSES as u32,
-    );
+    let shrink_within = |f: &Found, time| {
+        shrink(
+            &config.suite,
+            config.profile,
+            &config.world,
+            config.options.oracles,
+            f,
+            time,
+        )
+    };
+    let mut best = shrink_within(found, left() / WITNESSES as u32);
     let mut tries = best.tries;
     let mut next = found.index + config.options.shard.1;
     let sampled = matches!(config.strategy, Strategy::Random | Strategy::Pct { .. });
@@ -187,14 +190,7 @@ fn shrink_best(prog: &Program, config: &RunConfig, found: &Found) -> Shrunk {
         if f.violation.oracle != found.violation.oracle {
             continue;
         }
-        let cx = shrink(
-            &config.suite,
-            config.profile,
-            &config.world,
-            config.options.oracles,
-            &f,
-            left() / (WITNESSES - k) as u32,
-        );
+        let cx = shrink_within(&f, left() / (WITNESSES - k) as u32);
         tries += cx.tries;
         if size(&cx) < size(&best) {
             best = cx;

@@ -205,22 +205,8 @@ fn build_raw(dir: &Path, tmp: &Path, file: &str) -> mountfuzz::real::Finished {
     std::fs::write(ctx.join("Containerfile"), file).unwrap();
     std::fs::create_dir_all(dir.join("ctl")).unwrap();
     run_bounded(
-        Command::new("buildah")
+        mountfuzz::real::driver::buildah_bud(dir, &dir.join("ctl"))
             .env("TMPDIR", tmp)
-            .arg("--root")
-            .arg(dir.join("root"))
-            .arg("--runroot")
-            .arg(dir.join("runroot"))
-            .args([
-                "--storage-driver",
-                "vfs",
-                "bud",
-                "--isolation",
-                "chroot",
-                "-v",
-            ])
-            .arg(format!("{}:/ctl", dir.join("ctl").display()))
-            .arg("-f")
             .arg(ctx.join("Containerfile"))
             .arg(&ctx),
         Duration::from_secs(120),

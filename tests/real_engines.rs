@@ -270,17 +270,17 @@ fn the_driver_retries_engine_failures_and_nothing_else() {
     let failed = |k: usize| Err(RealError::EngineFailed(format!("attempt {k}")));
     // Fails once, then completes: the outcome says what was retried.
     let mut calls = 0;
-    let out = driver::retrying(driver::ATTEMPTS, |k| {
+    let out = driver::retrying(driver::ATTEMPTS, || {
         calls += 1;
-        if k == 0 { failed(k) } else { ok() }
+        if calls == 1 { failed(0) } else { ok() }
     })
     .unwrap();
     assert_eq!((calls, out.retried), (2, vec!["attempt 0".to_string()]));
     // Keeps failing: gives up after ATTEMPTS calls and names every failure.
     let mut calls = 0;
-    match driver::retrying(driver::ATTEMPTS, |k| {
+    match driver::retrying(driver::ATTEMPTS, || {
         calls += 1;
-        failed(k)
+        failed(calls - 1)
     }) {
         Err(RealError::EngineFailed(why)) => {
             assert!(
@@ -294,7 +294,7 @@ fn the_driver_retries_engine_failures_and_nothing_else() {
     assert_eq!(calls, driver::ATTEMPTS);
     // A timeout (a model-relevant outcome: something blocked) is never retried.
     let mut calls = 0;
-    let r = driver::retrying(driver::ATTEMPTS, |_| {
+    let r = driver::retrying(driver::ATTEMPTS, || {
         calls += 1;
         Err(RealError::Timeout("unit t1u0 of b".into()))
     });

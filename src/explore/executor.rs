@@ -204,16 +204,6 @@ impl<'p> Machine<'p> {
         }
     }
 
-    /// Whether test `t` can move now (from the kept runnable set when there is one).
-    #[inline]
-    pub fn can_move(&self, t: usize) -> bool {
-        if self.pc.len() <= 64 {
-            self.en & 1 << t != 0
-        } else {
-            self.enabled(t)
-        }
-    }
-
     /// The key set of test `t`'s next event (for independence), 0 if it is done.
     pub fn next_keys(&self, t: usize) -> u64 {
         self.prog.tests[t]
@@ -325,9 +315,9 @@ impl<'p> Machine<'p> {
     }
 
     /// Moves test `t` while its next event is a safe step (it touches no key another test
-    /// touches, so only `t` is affected) and it can move. Returns how many events ran; the
-    /// caller records them as choices of `t`.
-    pub fn run_safe(&mut self, t: usize) -> u64 {
+    /// touches, so only `t` is affected) and it can move, calling `each` after every event.
+    /// Returns how many events ran; the caller records them as choices of `t`.
+    pub fn run_safe(&mut self, t: usize, mut each: impl FnMut(&Self)) -> u64 {
         let start = self.steps;
         let test = &self.prog.tests[t];
         let pc = self.pc[t] as usize;
@@ -344,6 +334,7 @@ impl<'p> Machine<'p> {
                 can = Some(false);
                 break;
             }
+            each(self);
         }
         let ran = self.steps - start;
         if ran > 0 && self.pc.len() <= 64 {

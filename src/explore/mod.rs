@@ -313,21 +313,13 @@ pub(crate) fn run_one(
         }
         // Safe steps: while t's next event touches only keys no other test touches, it
         // commutes with everything the others can do, so it runs now, without a choice.
-        if !safe_steps {
-            continue;
-        }
-        let others = m.program().others_keys[t];
-        if states.is_none() {
-            let ran = m.run_safe(t);
-            choices.extend(std::iter::repeat_n(t as u32, ran as usize));
-        } else {
-            while m.violation().is_none() && m.next_keys(t) & others == 0 && m.can_move(t) {
-                m.advance(t);
-                choices.push(t as u32);
+        if safe_steps {
+            let ran = m.run_safe(t, |m| {
                 if let Some(s) = states.as_mut() {
                     s.insert(m.digest());
                 }
-            }
+            });
+            choices.extend(std::iter::repeat_n(t as u32, ran as usize));
         }
     }
 }

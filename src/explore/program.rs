@@ -99,7 +99,7 @@ pub struct TestProgram {
     /// that ever touches one of its keys); all bits when tests or keys exceed 64.
     pub event_tests: Vec<u64>,
     /// Per event, plus one entry (0) at the end: how many events from it on are safe steps
-    /// (touch no key another test touches; see [`Program::others_keys`]).
+    /// (touch no key another test ever touches; all keys count when keys exceed 64).
     pub safe_run: Vec<u32>,
 }
 
@@ -150,8 +150,6 @@ pub struct Program {
     pub static_violations: Vec<Violation>,
     /// Why the engine cannot run this suite at all (e.g. `sharing=private` on Buildah).
     pub unsupported: Option<String>,
-    /// Per test: every key any other test touches (all bits when keys exceed 64).
-    pub others_keys: Vec<u64>,
     /// Per build whose expectation is `OutputContains(w)` with a one-line `w`: for each
     /// interned value, whether it contains `w` (so a build's end checks no strings).
     pub value_has: Vec<Vec<bool>>,
@@ -430,6 +428,7 @@ impl Program {
                 })
                 .collect();
         }
+        // Every key some other test touches, per test.
         let others_keys: Vec<u64> = (0..tests.len())
             .map(|t| {
                 (0..tests.len())
@@ -437,8 +436,8 @@ impl Program {
                     .fold(0, |b, u| b | tests[u].future_keys[0])
             })
             .collect();
-        for (t, others) in tests.iter_mut().zip(&others_keys) {
-            t.count_safe_runs(*others);
+        for (t, others) in tests.iter_mut().zip(others_keys) {
+            t.count_safe_runs(others);
         }
         let value_has = expects
             .iter()
@@ -450,7 +449,6 @@ impl Program {
             })
             .collect();
         Ok(Program {
-            others_keys,
             value_has,
             profile,
             world: world.clone(),
@@ -482,7 +480,6 @@ impl Program {
                     ..v.clone()
                 })
                 .collect(),
-            others_keys: vec![0],
             profile: self.profile,
             world: self.world.clone(),
             skipped: self.skipped.clone(),

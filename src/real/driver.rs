@@ -276,18 +276,39 @@ fn wait_for(
 /// within the one deadline; the outcome lists what was retried.
 pub fn run(cfg: &RealConfig) -> Result<RealOutcome, RealError> {
     let deadline = Instant::now() + cfg.deadline;
-    retrying(ATTEMPTS, |_| attempt(cfg, deadline))
+    retrying(ATTEMPTS, || attempt(cfg, deadline))
+}
+
+/// `buildah bud` as this project runs it, up to `-f`: its own storage below `dir` (vfs, no
+/// registry), chroot isolation, and `ctl` mounted at `/ctl`. Add the Containerfile and context.
+pub fn buildah_bud(dir: &Path, ctl: &Path) -> Command {
+    let mut c = Command::new("buildah");
+    c.arg("--root")
+        .arg(dir.join("root"))
+        .arg("--runroot")
+        .arg(dir.join("runroot"))
+        .args([
+            "--storage-driver",
+            "vfs",
+            "bud",
+            "--isolation",
+            "chroot",
+            "-v",
+        ])
+        .arg(format!("{}:/ctl", ctl.display()))
+        .arg("-f");
+    c
 }
 
 /// Calls `attempt` until it returns anything but [`RealError::EngineFailed`], at most
 /// `attempts` times; the outcome's `retried` lists the failures before it.
 pub fn retrying(
     attempts: usize,
-    mut attempt: impl FnMut(usize) -> Result<RealOutcome, RealError>,
+    mut attempt: impl FnMut() -> Result<RealOutcome, RealError>,
 ) -> Result<RealOutcome, RealError> {
     let mut retried = Vec::new();
     loop {
-        match attempt(retried.len()) {
+        match attempt() {
             Ok(mut out) => {
                 out.retried = retried;
                 return Ok(out);
@@ -500,22 +521,7 @@ fn attempt(cfg: &RealConfig, deadline: Instant) -> Result<RealOutcome, RealError
                             .args(["build", "--isolation", "chroot", "--layers=false", "-f"]);
                         c
                     } else {
-                        let mut c = Command::new("buildah");
-                        c.arg("--root")
-                            .arg(p.root.join("root"))
-                            .arg("--runroot")
-                            .arg(p.root.join("runroot"))
-                            .args([
-                                "--storage-driver",
-                                "vfs",
-                                "bud",
-                                "--isolation",
-                                "chroot",
-                                "-v",
-                            ])
-                            .arg(format!("{}:/ctl", p.ctl.display()))
-                            .arg("-f");
-                        c
+                        buildah_bud(&p.root, &p.ctl)
                     };
                     cmd.arg(file).arg(&ctx).env("TMPDIR", client_tmp);
                     running[t] = Some((
