@@ -97,9 +97,16 @@ struct RunArgs {
     /// Check only these oracles (repeatable; default all).
     #[arg(long = "oracle")]
     oracles: Vec<Oracle>,
-    /// Count distinct states (slower).
-    #[arg(long)]
+    /// Count distinct states (the default; kept for scripts that pass it).
+    #[arg(long, conflicts_with = "no_count_states")]
     count_states: bool,
+    /// Do not count distinct states (faster sampling; a not-found verdict then gives no count).
+    #[arg(long)]
+    no_count_states: bool,
+    /// Exit 3 unless the verdict is a proof (HOLDS) or a violation: a sampled run that found
+    /// nothing, or a vacuous one, is not enough.
+    #[arg(long)]
+    require_proof: bool,
     /// Random and PCT: make every event a scheduling choice (by default an event on keys no
     /// other test touches runs without one).
     #[arg(long)]
@@ -378,7 +385,7 @@ fn cmd_run(a: RunArgs) -> Result<u8, String> {
         .then(|| std::sync::Arc::new(mountfuzz::explore::Progress::default()));
     let bar = progress
         .clone()
-        .map(|p| ProgressBar::start(p, a.schedules, a.count_states));
+        .map(|p| ProgressBar::start(p, a.schedules, !a.no_count_states));
     let config = RunConfig {
         suite,
         profile,
@@ -392,7 +399,7 @@ fn cmd_run(a: RunArgs) -> Result<u8, String> {
             } else {
                 Oracles::of(&a.oracles)
             },
-            count_states: a.count_states,
+            count_states: !a.no_count_states,
             seed: a.seed,
             shard: (a.shard.0, a.shard.1),
             progress: progress.clone(),
@@ -436,7 +443,7 @@ fn cmd_run(a: RunArgs) -> Result<u8, String> {
     } else {
         print!("{}", report::text::render(&report, saved.as_deref()));
     }
-    Ok(report.exit_code())
+    Ok(report.exit_code(a.require_proof))
 }
 
 fn cmd_verify(a: VerifyArgs) -> Result<u8, String> {
@@ -466,7 +473,7 @@ fn cmd_verify(a: VerifyArgs) -> Result<u8, String> {
             .map(|c| {
                 serde_json::json!({
                     "engine": c.engine.to_string(), "sharing": c.sharing.name(), "remedy": c.remedy.name(),
-                    "verdict": c.verdict.name(), "exhaustive": c.exhaustive, "schedules": c.schedules,
+                    "verdict": c.verdict.name(), "proof": c.proof.map_or("none", |p| p.name()), "schedules": c.schedules,
                     "distinct_states": c.distinct_states, "steps": c.steps, "reason": c.reason,
                 })
             })
@@ -478,17 +485,16 @@ fn cmd_verify(a: VerifyArgs) -> Result<u8, String> {
     } else {
         println!("suite {}, topology {}", a.suite, a.topology);
         println!(
-            "{:<13} {:<8} {:<14} {:<11} {:>10} {:>10}  reason",
+            "{:<13} {:<8} {:<14} {:<18} {:>10} {:>10}  reason",
             "engine", "sharing", "remedy", "verdict", "schedules", "states"
         );
         for c in &cells {
-            let verdict = if c.exhaustive {
-                format!("{}*", c.verdict.name())
-            } else {
-                c.verdict.name().to_string()
+            let verdict = match c.proof {
+                Some(p) => format!("{} ({})", c.verdict.name(), p.name()),
+                None => c.verdict.name().to_string(),
             };
             println!(
-                "{:<13} {:<8} {:<14} {:<11} {:>10} {:>10}  {}",
+                "{:<13} {:<8} {:<14} {:<18} {:>10} {:>10}  {}",
                 c.engine.to_string(),
                 c.sharing.name(),
                 c.remedy.name(),
@@ -499,7 +505,7 @@ fn cmd_verify(a: VerifyArgs) -> Result<u8, String> {
             );
         }
         println!(
-            "(* = exhaustive: every interleaving up to equivalence; otherwise a count of schedules)"
+            "(holds (exhaustive): every interleaving up to equivalence; holds (static): no two tests share a cache; not-found: sampled schedules only, not a proof)"
         );
     }
     if let Some(path) = &a.junit {

@@ -55,6 +55,24 @@ pub struct Counterexample {
     pub shared_keys: Vec<usize>,
     /// Candidates tried while shrinking.
     pub shrink_tries: u64,
+    /// Schedules the shrinker ran in searches of its own (more witnesses, or the cause of a
+    /// failed expectation), apart from the verdict's search and its counts.
+    pub shrink_schedules: u64,
+    /// The failing test fails the same way alone: no interleaving is needed, and the
+    /// counterexample is that test alone, unshrunk.
+    pub deterministic: bool,
+}
+
+/// A test that breaks a property when it runs alone: a deterministic failure, which needs no
+/// interleaving. Its counterexample is the test alone, unshrunk.
+#[derive(Clone, Debug)]
+pub struct DeterministicFailure {
+    /// The test's name.
+    pub test: String,
+    /// What it breaks alone.
+    pub violation: Violation,
+    /// Its sequential run, recorded.
+    pub counterexample: Counterexample,
 }
 
 /// The result of a run.
@@ -62,7 +80,10 @@ pub struct Counterexample {
 pub struct RunReport {
     /// The configuration that ran (with the sharing override applied to the suite).
     pub config: RunConfig,
-    /// What the exploration found and the numbers behind it.
+    /// Tests that fail on their own (checked first, each alone); they are left out of the
+    /// interleaving search, and any of them makes the run VIOLATED.
+    pub deterministic: Vec<DeterministicFailure>,
+    /// What the interleaving search over the other tests found, and the numbers behind it.
     pub outcome: Outcome,
     /// Tests the world skipped (coverage lost).
     pub skipped: Vec<String>,
@@ -73,26 +94,52 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    /// Whether no violation was found (and the engine supports the suite).
+    /// Whether the properties were proved to hold (exhaustively or statically) and the engine
+    /// supports the suite. A sampled run that found nothing is not a proof.
     pub fn holds(&self) -> bool {
-        self.unsupported.is_none() && matches!(self.outcome.verdict, Verdict::Holds { .. })
+        self.unsupported.is_none()
+            && self.deterministic.is_empty()
+            && matches!(self.outcome.verdict, Verdict::Holds { .. })
     }
 
-    /// The violation of the minimal counterexample, if one was found.
+    /// The verdict's name for reports: holds, violated, not-found, unknown, vacuous or
+    /// unsupported.
+    pub fn verdict_name(&self) -> &'static str {
+        if self.unsupported.is_some() {
+            "unsupported"
+        } else if !self.deterministic.is_empty() {
+            "violated"
+        } else {
+            self.outcome.verdict.name()
+        }
+    }
+
+    /// The violation of the minimal counterexample of the interleaving search, else the first
+    /// deterministic failure's.
     pub fn violation(&self) -> Option<&Violation> {
         self.counterexample
             .as_ref()
             .and_then(|c| c.violation.as_ref())
+            .or_else(|| self.deterministic.first().map(|d| &d.violation))
     }
 
-    /// Process exit code: 0 holds, 1 violation, 2 unsupported (the engine rejects the input),
-    /// 3 unknown (the budget ended first).
-    pub fn exit_code(&self) -> u8 {
+    /// Process exit code: 0 holds, not found or vacuous, 1 violation, 2 unsupported (the engine
+    /// rejects the input), 3 unknown (the budget cut an exhaustive search). With
+    /// `require_proof`, anything but a proof or a violation (not found, vacuous) is 3 too.
+    pub fn exit_code(&self, require_proof: bool) -> u8 {
         match (&self.outcome.verdict, &self.unsupported) {
             (_, Some(_)) => 2,
+            _ if !self.deterministic.is_empty() => 1,
             (Verdict::Holds { .. }, None) => 0,
             (Verdict::Violated(_), None) => 1,
             (Verdict::Unknown(_), None) => 3,
+            (Verdict::NotFound | Verdict::Vacuous(_), None) => {
+                if require_proof {
+                    3
+                } else {
+                    0
+                }
+            }
         }
     }
 }
@@ -103,7 +150,46 @@ pub fn run(config: RunConfig) -> Result<RunReport, CompileError> {
     if let Some(s) = config.sharing {
         config.suite = config.suite.clone().with_sharing(s);
     }
-    let prog = Program::compile(&config.suite, config.profile, &config.world)?;
+    let all = Program::compile(&config.suite, config.profile, &config.world)?;
+    // Tests that fail on their own are reported as such and left out of the search, which then
+    // looks for what only an interleaving of the others can break.
+    let mut deterministic = Vec::new();
+    let mut search = config.clone();
+    if all.unsupported.is_none() {
+        for t in 0..all.tests.len() {
+            let Some(violation) = explore::alone_violation(&all, t, config.options.oracles) else {
+                continue;
+            };
+            let alone = crate::explore::shrink::alone(
+                &config.suite,
+                suite_index(&config.suite, &config.world, t),
+            );
+            let mut cx = replay_recorded(
+                &alone,
+                config.profile,
+                &config.world,
+                config.options.oracles,
+                &Schedule::default(),
+                0,
+            )
+            .expect("a test alone compiles and replays");
+            cx.deterministic = true;
+            deterministic.push(DeterministicFailure {
+                test: all.tests[t].name.clone(),
+                violation,
+                counterexample: cx,
+            });
+        }
+        search
+            .suite
+            .tests
+            .retain(|t| !deterministic.iter().any(|d| d.test == t.name));
+    }
+    let prog = if deterministic.is_empty() {
+        all
+    } else {
+        Program::compile(&search.suite, config.profile, &config.world)?
+    };
     let outcome = if prog.unsupported.is_some() {
         Outcome {
             verdict: Verdict::Unknown("unsupported".into()),
@@ -113,32 +199,89 @@ pub fn run(config: RunConfig) -> Result<RunReport, CompileError> {
             elapsed: Duration::ZERO,
         }
     } else {
-        find(&prog, &config)
+        explore::explore(
+            &prog,
+            config.strategy,
+            config.budget,
+            config.options.clone(),
+        )
     };
     let counterexample = match &outcome.verdict {
-        Verdict::Violated(found) => {
-            let cx = shrink_best(&prog, &config, found);
-            Some(
-                replay_recorded(
-                    &cx.suite,
-                    config.profile,
-                    &config.world,
-                    config.options.oracles,
-                    &cx.schedule,
-                    cx.tries,
-                )
-                .expect("a shrunk counterexample compiles and replays"),
-            )
-        }
+        Verdict::Violated(found) => Some(explain(&prog, &search, found)),
         _ => None,
     };
     Ok(RunReport {
+        deterministic,
         skipped: prog.skipped.clone(),
         unsupported: prog.unsupported.clone(),
         config,
         outcome,
         counterexample,
     })
+}
+
+/// The counterexample for the verdict's violation `found`. A deterministic failure is its test
+/// alone, unshrunk. Otherwise the shrinker works apart from the verdict's search: a failed
+/// expectation (a symptom) first gets a short search for a causal oracle's violation
+/// (isolation, locking, …) to shrink instead, and sampled runs shrink up to [`WITNESSES`]
+/// violations; the schedules those searches ran are counted in `shrink_schedules`.
+fn explain(prog: &Program, config: &RunConfig, found: &Found) -> Counterexample {
+    let (oracles, profile, world) = (config.options.oracles, config.profile, &config.world);
+    if found.deterministic {
+        let suite = crate::explore::shrink::alone(
+            &config.suite,
+            suite_index(&config.suite, world, found.violation.test),
+        );
+        let mut cx = replay_recorded(&suite, profile, world, oracles, &Schedule::default(), 0)
+            .expect("a test alone compiles and replays");
+        cx.deterministic = true;
+        return cx;
+    }
+    let mut extra = 0;
+    let mut witness = found.clone();
+    let mut search_oracles = oracles;
+    if found.violation.oracle == Oracle::Expectation {
+        let causes: Vec<Oracle> = Oracle::ALL
+            .into_iter()
+            .filter(|o| *o != Oracle::Expectation && oracles.has(*o))
+            .collect();
+        let budget = Budget {
+            schedules: config.budget.schedules.min(10_000),
+            time: config.budget.time.min(Duration::from_secs(2)),
+        };
+        let opts = Options {
+            oracles: Oracles::of(&causes),
+            progress: None,
+            ..config.options.clone()
+        };
+        let o = explore::explore(prog, config.strategy, budget, opts);
+        extra += o.schedules;
+        if let Verdict::Violated(f) = o.verdict {
+            witness = *f;
+            search_oracles = Oracles::of(&causes);
+        }
+    }
+    let (shrunk, more) = shrink_best(prog, config, &witness, search_oracles);
+    extra += more;
+    let mut cx = replay_recorded(
+        &shrunk.suite,
+        profile,
+        world,
+        oracles,
+        &shrunk.schedule,
+        shrunk.tries,
+    )
+    .expect("a shrunk counterexample compiles and replays");
+    cx.shrink_schedules = extra;
+    cx
+}
+
+/// The suite index of the program's test `t` (skipped tests have no program index).
+fn suite_index(suite: &Suite, world: &World, t: usize) -> usize {
+    (0..suite.tests.len())
+        .filter(|&i| !world.skipped(&suite.tests[i]))
+        .nth(t)
+        .unwrap_or(0)
 }
 
 /// How many violating schedules [`run`] shrinks (the first and the next ones the same search
@@ -148,8 +291,14 @@ pub const WITNESSES: u64 = 4;
 
 /// Shrinks `found` and up to [`WITNESSES`]` - 1` further violations of the same oracle (from the
 /// schedules after it, random and PCT only); keeps the counterexample with the fewest tests,
-/// then steps, then context switches. Deterministic for a seed.
-fn shrink_best(prog: &Program, config: &RunConfig, found: &Found) -> Shrunk {
+/// then steps, then context switches. Deterministic for a seed. Returns it with the schedules
+/// its own searches ran.
+fn shrink_best(
+    prog: &Program,
+    config: &RunConfig,
+    found: &Found,
+    oracles: Oracles,
+) -> (Shrunk, u64) {
     let deadline = Instant::now() + config.shrink_time;
     let left = || deadline.saturating_duration_since(Instant::now());
     let size = |s: &Shrunk| {
@@ -164,13 +313,14 @@ fn shrink_best(prog: &Program, config: &RunConfig, found: &Found) -> Shrunk {
             &config.suite,
             config.profile,
             &config.world,
-            config.options.oracles,
+            oracles,
             f,
             time,
         )
     };
     let mut best = shrink_within(found, left() / WITNESSES as u32);
     let mut tries = best.tries;
+    let mut searched = 0;
     let mut next = found.index + config.options.shard.1;
     let sampled = matches!(config.strategy, Strategy::Random | Strategy::Pct { .. });
     for k in 1..WITNESSES {
@@ -180,14 +330,16 @@ fn shrink_best(prog: &Program, config: &RunConfig, found: &Found) -> Shrunk {
         let opts = Options {
             shard: (next, config.options.shard.1),
             progress: None,
+            oracles,
             ..config.options.clone()
         };
         let o = explore::explore(prog, config.strategy, Budget::new(1_000, 1.0), opts);
+        searched += o.schedules;
         let Verdict::Violated(f) = o.verdict else {
             break;
         };
         next = f.index + config.options.shard.1;
-        if f.violation.oracle != found.violation.oracle {
+        if f.violation.oracle != found.violation.oracle || f.deterministic {
             continue;
         }
         let cx = shrink_within(&f, left() / (WITNESSES - k) as u32);
@@ -197,46 +349,7 @@ fn shrink_best(prog: &Program, config: &RunConfig, found: &Found) -> Shrunk {
         }
     }
     best.tries = tries;
-    best
-}
-
-/// Explores; when the first violation is only a failed expectation (a symptom), spends a little
-/// more budget looking for a violation of a causal oracle (isolation, locking, …) and reports
-/// that instead if one turns up. The counts cover both searches.
-fn find(prog: &Program, config: &RunConfig) -> Outcome {
-    let first = explore::explore(prog, config.strategy, config.budget, config.options.clone());
-    let Verdict::Violated(found) = &first.verdict else {
-        return first;
-    };
-    if found.violation.oracle != Oracle::Expectation {
-        return first;
-    }
-    let causes: Vec<Oracle> = Oracle::ALL
-        .into_iter()
-        .filter(|o| *o != Oracle::Expectation && config.options.oracles.has(*o))
-        .collect();
-    let extra = Budget {
-        schedules: config.budget.schedules.min(10_000),
-        time: config.budget.time.min(Duration::from_secs(2)),
-    };
-    let opts = Options {
-        oracles: Oracles::of(&causes),
-        ..config.options.clone()
-    };
-    let second = explore::explore(prog, config.strategy, extra, opts);
-    let mut best = if matches!(second.verdict, Verdict::Violated(_)) {
-        second.clone()
-    } else {
-        first.clone()
-    };
-    best.schedules = first.schedules + second.schedules;
-    best.steps = first.steps + second.steps;
-    best.elapsed = first.elapsed + second.elapsed;
-    best.distinct_states = match (first.distinct_states, second.distinct_states) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        _ => None,
-    };
-    best
+    (best, searched)
 }
 
 /// The suite with every build's expectation set to what it does when its test runs alone
@@ -554,5 +667,7 @@ pub fn replay_recorded(
         shared_dirs,
         shared_keys,
         shrink_tries,
+        shrink_schedules: 0,
+        deterministic: false,
     })
 }

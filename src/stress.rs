@@ -341,7 +341,7 @@ fn thread(
                 store.release_run(holder(*run), &mounts, false);
             }
             Event::BuildEnd { .. } => {}
-            Event::Prune { keys, .. } | Event::Teardown { keys } if buildah => {
+            Event::Prune { keys, .. } | Event::Teardown { keys, .. } if buildah => {
                 let target = match ev {
                     Event::Prune { parent, .. } => parent.clone(),
                     _ => prog.world.scratch(&prog.tests[t].name),

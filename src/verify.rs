@@ -10,17 +10,21 @@ use crate::mount::Sharing;
 use crate::scenario::Suite;
 use crate::world::{Remedy, Topology, World};
 
-/// One cell's verdict.
+/// One cell's verdict (the run verdicts of [`crate::explore::Verdict`], plus unsupported).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CellVerdict {
-    /// No violation in the explored space.
+    /// Proved: exhaustive search or static independence (see the cell's `proof`).
     Holds,
     /// A violation was found.
     Violated,
     /// The engine cannot run the suite in this mode.
     Unsupported,
-    /// The budget ended before a conclusion.
+    /// The exhaustive search was cut by its budget (and the random fallback found nothing).
     Unknown,
+    /// Only sampled schedules ran, and they found nothing: not a proof.
+    NotFound,
+    /// Nothing to interleave (fewer than two tests run, or no cache effect).
+    Vacuous,
 }
 
 impl CellVerdict {
@@ -31,6 +35,8 @@ impl CellVerdict {
             CellVerdict::Violated => "violated",
             CellVerdict::Unsupported => "unsupported",
             CellVerdict::Unknown => "unknown",
+            CellVerdict::NotFound => "not-found",
+            CellVerdict::Vacuous => "vacuous",
         }
     }
 }
@@ -46,8 +52,8 @@ pub struct Cell {
     pub remedy: Remedy,
     /// Verdict.
     pub verdict: CellVerdict,
-    /// Whether a `holds` covers every interleaving (up to equivalence).
-    pub exhaustive: bool,
+    /// The proof behind a `holds`.
+    pub proof: Option<crate::explore::Proof>,
     /// Schedules (executions) run.
     pub schedules: u64,
     /// Distinct states reached.
@@ -100,7 +106,7 @@ fn cell(
         sharing,
         remedy,
         verdict: CellVerdict::Unknown,
-        exhaustive: false,
+        proof: None,
         schedules: 0,
         distinct_states: 0,
         steps: 0,
@@ -117,8 +123,10 @@ fn cell(
         ..Options::default()
     };
     let mut o = explore::explore(&prog, Strategy::Dfs { por: true }, cfg.budget, opts.clone());
-    if matches!(o.verdict, Verdict::Unknown(_)) {
+    let mut cut = None;
+    if let Verdict::Unknown(why) = &o.verdict {
         let dfs_schedules = o.schedules;
+        cut = Some(why.clone());
         o = explore::explore(
             &prog,
             Strategy::Random,
@@ -129,39 +137,63 @@ fn cell(
             opts,
         );
         c.reason = format!(
-            "search too large ({dfs_schedules} executions in budget); random schedules instead"
+            "exhaustive search cut by the budget after {dfs_schedules} executions; then {} random schedules",
+            o.schedules
         );
     }
     c.schedules = o.schedules;
     c.steps = o.steps;
     c.distinct_states = o.distinct_states.unwrap_or(0);
+    let skipped = (!prog.skipped.is_empty()).then(|| {
+        format!(
+            "{} of {} tests skipped",
+            prog.skipped.len(),
+            suite.tests.len()
+        )
+    });
     match &o.verdict {
-        Verdict::Holds { exhaustive } => {
-            c.verdict = if o.schedules == 0 {
+        Verdict::Holds { proof } => {
+            c.verdict = CellVerdict::Holds;
+            c.proof = Some(*proof);
+            c.reason = match proof {
+                explore::Proof::Exhaustive => "every interleaving explored (up to equivalence)",
+                explore::Proof::Static => "no two tests share a cache: the sequential run decides",
+            }
+            .into();
+        }
+        Verdict::NotFound => {
+            // Only the random fallback after a cut search samples here: say both.
+            c.verdict = if cut.is_some() {
                 CellVerdict::Unknown
             } else {
-                CellVerdict::Holds
+                CellVerdict::NotFound
             };
-            c.exhaustive = *exhaustive;
-            if !prog.skipped.is_empty() {
-                c.reason = format!(
-                    "holds only because {} of {} tests are skipped: no cache test runs remotely",
-                    prog.skipped.len(),
-                    suite.tests.len()
-                );
-            } else if c.reason.is_empty() {
-                c.reason = if *exhaustive {
-                    "every interleaving explored (up to equivalence)".into()
-                } else {
-                    "no violation in the random schedules run".into()
-                };
-            }
+            c.reason = format!("{}: no violation found (not a proof)", c.reason);
+        }
+        Verdict::Vacuous(why) => {
+            c.verdict = CellVerdict::Vacuous;
+            c.reason = why.clone();
         }
         Verdict::Violated(f) => {
             c.verdict = CellVerdict::Violated;
-            c.reason = format!("[{}] {}", f.violation.oracle, f.violation.message);
+            c.reason = format!(
+                "[{}] {}{}",
+                f.violation.oracle,
+                f.violation.message,
+                if f.deterministic {
+                    " (deterministic failure)"
+                } else {
+                    ""
+                }
+            );
         }
-        Verdict::Unknown(why) => c.reason = why.clone(),
+        Verdict::Unknown(why) => {
+            c.verdict = CellVerdict::Unknown;
+            c.reason = why.clone();
+        }
+    }
+    if let Some(s) = skipped {
+        c.reason = format!("{}; {s}", c.reason);
     }
     Ok(c)
 }

@@ -183,6 +183,7 @@ fn held(holds: &[(u32, Sharing)]) -> KeyState {
             holder: h(*o, 0),
             sharing: *s,
             lock_gen: 0,
+            dir_gen: 0,
         };
         if i == 0 {
             k.create(hold);

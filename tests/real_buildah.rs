@@ -271,3 +271,151 @@ fn finding_1_28_bare_sharing_crashes_the_binary() {
         "the model says so: {e}"
     );
 }
+
+/// Reads `/ctl/<name>` of a finished build, trimmed.
+fn ctl(d: &Path, name: &str) -> String {
+    std::fs::read_to_string(d.join("ctl").join(name))
+        .unwrap_or_else(|e| format!("<no {name}: {e}>"))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn finding_1_28_nested_dirs_share_files_and_a_wipe_of_the_outer_removes_the_inner() {
+    // The model's side is `tests/model_faults.rs` (same scripts): reads ["hi", missing], and
+    // the wipe of /a removes /a/b and its lock file.
+    if skip_or_fail() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let tmp = d.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let file = format!(
+        "{PRELUDE}RUN --mount=type=cache,target=/a/b,sharing=locked sh -c 'echo hi > /a/b/f'\n\
+         RUN --mount=type=cache,target=/a sh -c 'cat /a/b/f > /ctl/read1; ls /a/b > /ctl/inner'\n\
+         RUN --mount=type=cache,target=/a sh -c 'rm -rf /a/*'\n\
+         RUN --mount=type=cache,target=/a/b sh -c 'cat /a/b/f > /ctl/read2 || echo missing > /ctl/read2'\n"
+    );
+    let out = build_raw(d.path(), &tmp, &file);
+    assert_eq!(out.code, Some(0), "{}", out.output);
+    assert_eq!(
+        ctl(d.path(), "read1"),
+        "hi",
+        "written through /a/b, read through /a"
+    );
+    assert!(
+        ctl(d.path(), "inner").contains("buildah-cache-lockfile"),
+        "the inner lock file is inside /a/b"
+    );
+    assert_eq!(
+        ctl(d.path(), "read2"),
+        "missing",
+        "the wipe of /a removed /a/b/f"
+    );
+    assert!(
+        !tmp.join("buildah-cache/a/b/buildah-cache-lockfile")
+            .exists(),
+        "and /a/b's lock file (the last RUN is shared and makes none)"
+    );
+}
+
+#[test]
+fn finding_1_28_nothing_is_written_through_a_read_only_mount() {
+    if skip_or_fail() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let tmp = d.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let file = format!(
+        "{PRELUDE}RUN --mount=type=cache,target=/test sh -c 'echo seed > /test/f'\n\
+         RUN --mount=type=cache,target=/test,ro sh -c 'cat /test/f > /ctl/r1; rm -f /test/absent && echo ok > /ctl/rm-absent; {{ echo x > /test/f; }} 2> /ctl/w1; true'\n\
+         RUN --mount=type=cache,target=/test,ro sh -c '{{ rm -rf /test/*; }} 2> /ctl/w2; true'\n\
+         RUN --mount=type=cache,target=/test sh -c 'cat /test/f > /ctl/r2'\n"
+    );
+    let out = build_raw(d.path(), &tmp, &file);
+    assert_eq!(out.code, Some(0), "{}", out.output);
+    assert_eq!(ctl(d.path(), "r1"), "seed");
+    assert_eq!(
+        ctl(d.path(), "rm-absent"),
+        "ok",
+        "rm -f of nothing succeeds on ro"
+    );
+    // The model's failure texts (tests/model_faults.rs) are the binary's words.
+    assert_eq!(
+        ctl(d.path(), "w1"),
+        "sh: can't create /test/f: Read-only file system"
+    );
+    assert_eq!(
+        ctl(d.path(), "w2"),
+        "rm: can't remove '/test/f': Read-only file system"
+    );
+    assert_eq!(ctl(d.path(), "r2"), "seed", "the file survived both");
+}
+
+#[test]
+fn finding_1_28_a_prune_under_a_live_holder_leaves_it_on_a_deleted_dir() {
+    if skip_or_fail() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let tmp = d.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let (h, l) = (d.path().join("h"), d.path().join("l"));
+    let ctl_dir = d.path().join("ctl");
+    std::fs::create_dir_all(&ctl_dir).unwrap();
+    let holder = format!(
+        "{PRELUDE}RUN --mount=type=cache,target=/test sh -c 'echo one > /test/f1; touch /ctl/ready; i=0; while [ ! -e /ctl/go ]; do sleep 0.05; i=$((i+1)); [ $i -lt 2400 ] || exit 9; done; {{ cat /test/f1 > /ctl/h-read; }} 2> /ctl/h-read-err; {{ echo two > /test/f2; }} 2> /ctl/h-write; true'\n"
+    );
+    let later = format!(
+        "{PRELUDE}RUN --mount=type=cache,target=/test sh -c 'echo three > /test/g; cat /test/g > /ctl/l-g; cat /test/f1 > /ctl/l-f1 || echo missing > /ctl/l-f1'\n"
+    );
+    let build = |dir: &Path, text: &str| {
+        let ctx = dir.join("ctx");
+        std::fs::create_dir_all(&ctx).unwrap();
+        std::fs::copy(static_busybox().unwrap(), ctx.join("busybox")).unwrap();
+        std::fs::write(ctx.join("Containerfile"), text).unwrap();
+        run_bounded(
+            mountfuzz::real::driver::buildah_bud(dir, &ctl_dir)
+                .env("TMPDIR", &tmp)
+                .arg(ctx.join("Containerfile"))
+                .arg(&ctx),
+            Duration::from_secs(180),
+        )
+        .unwrap()
+    };
+    std::thread::scope(|s| {
+        let bg = s.spawn(|| build(&h, &holder));
+        let start = std::time::Instant::now();
+        while !ctl_dir.join("ready").exists() && start.elapsed() < Duration::from_secs(150) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            ctl_dir.join("ready").exists(),
+            "the holder never got its mount"
+        );
+        // `buildah prune` as 1.28's CleanCacheMount does it: rm -rf of the cache parent.
+        std::fs::remove_dir_all(tmp.join("buildah-cache")).unwrap();
+        let out = build(&l, &later);
+        assert_eq!(out.code, Some(0), "{}", out.output);
+        std::fs::write(ctl_dir.join("go"), b"").unwrap();
+        let out = bg.join().unwrap();
+        assert_eq!(out.code, Some(0), "{}", out.output);
+    });
+    assert_eq!(ctl(d.path(), "l-g"), "three");
+    assert_eq!(
+        ctl(d.path(), "l-f1"),
+        "missing",
+        "the later mounter got a new, empty dir"
+    );
+    assert!(
+        ctl(d.path(), "h-read-err").contains("No such file or directory"),
+        "{}",
+        ctl(d.path(), "h-read-err")
+    );
+    // The model's words for the holder's write (tests/model_faults.rs).
+    assert_eq!(
+        ctl(d.path(), "h-write"),
+        "sh: can't create /test/f2: nonexistent directory"
+    );
+}

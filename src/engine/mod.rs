@@ -363,6 +363,7 @@ impl Profile {
             holder: req.holder,
             sharing: req.sharing,
             lock_gen: reused.map_or(state.lock_gen, |(_, h)| h.lock_gen),
+            dir_gen: state.dir_gen,
         }
     }
 

@@ -13,7 +13,9 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
-use super::{Budget, Found, Machine, Options, Program, Schedule, Verdict};
+use fixedbitset::FixedBitSet;
+
+use super::{Budget, Found, Machine, Options, Program, Proof, Schedule, Verdict};
 
 struct Search<'s> {
     por: bool,
@@ -30,14 +32,32 @@ struct Search<'s> {
 }
 
 impl Search<'_> {
+    /// An execution ended (completed, deadlocked, or sleep-set blocked).
     fn leaf(&mut self) {
         self.executions += 1;
+    }
+
+    /// Whether a new execution may start: the budget counts executions begun, so a search
+    /// that finishes with exactly `schedules` executions is complete, not cut.
+    fn may_begin(&mut self) -> bool {
         if self.executions >= self.budget.schedules {
             self.out_of_budget = true;
         }
+        !self.out_of_budget
     }
 
-    fn visit(&mut self, m: &Machine<'_>, sleep: u64) {
+    fn found_here(&mut self, m: &Machine<'_>) {
+        if let Some(v) = m.violation() {
+            self.found = Some(Found {
+                schedule: Schedule(self.path.clone()),
+                violation: v.clone(),
+                index: self.executions,
+                deterministic: false,
+            });
+        }
+    }
+
+    fn visit(&mut self, m: &Machine<'_>, sleep: &FixedBitSet) {
         if self.found.is_some() || self.out_of_budget {
             return;
         }
@@ -49,12 +69,8 @@ impl Search<'_> {
                 return;
             }
         }
-        if let Some(v) = m.violation() {
-            self.found = Some(Found {
-                schedule: Schedule(self.path.clone()),
-                violation: v.clone(),
-                index: self.executions,
-            });
+        if m.violation().is_some() {
+            self.found_here(m);
             return;
         }
         let n = m.program().tests.len();
@@ -63,12 +79,8 @@ impl Search<'_> {
             if !m.finished() {
                 let mut d = m.clone();
                 d.check_deadlock();
-                if let Some(v) = d.violation() {
-                    self.found = Some(Found {
-                        schedule: Schedule(self.path.clone()),
-                        violation: v.clone(),
-                        index: self.executions,
-                    });
+                if d.violation().is_some() {
+                    self.found_here(&d);
                     return;
                 }
             }
@@ -83,39 +95,45 @@ impl Search<'_> {
                 m.next_keys(t) & others == 0
             });
             if let Some(t) = safe {
-                if sleep & (1 << t) != 0 {
+                if sleep.contains(t) {
                     // Its only successor worth exploring is already covered elsewhere.
                     self.leaf();
                     return;
                 }
-                self.go(m, t, sleep);
+                self.go(m, t, sleep.clone());
                 return;
             }
         }
-        let mut done_here = 0u64;
+        let mut done_here = FixedBitSet::with_capacity(n);
         let mut explored = false;
         for &t in &enabled {
-            if self.por && sleep & (1 << t) != 0 {
+            if self.por && sleep.contains(t) {
                 continue;
             }
+            // Every branch after the first begins a new execution.
+            if explored && !self.may_begin() {
+                return;
+            }
             explored = true;
-            let asleep = if self.por { sleep | done_here } else { 0 };
             let keys = m.next_keys(t);
-            let kept = (0..n)
-                .filter(|&s| asleep & (1 << s) != 0 && m.next_keys(s) & keys == 0)
-                .fold(0u64, |b, s| b | 1 << s);
+            let mut kept = FixedBitSet::with_capacity(n);
+            if self.por {
+                let mut asleep = sleep.clone();
+                asleep.union_with(&done_here);
+                kept.extend(asleep.ones().filter(|&s| m.next_keys(s) & keys == 0));
+            }
             self.go(m, t, kept);
             if self.found.is_some() || self.out_of_budget {
                 return;
             }
-            done_here |= 1 << t;
+            done_here.insert(t);
         }
         if !explored {
             self.leaf(); // sleep-set blocked: everything here is covered elsewhere
         }
     }
 
-    fn go(&mut self, m: &Machine<'_>, t: usize, sleep: u64) {
+    fn go(&mut self, m: &Machine<'_>, t: usize, sleep: FixedBitSet) {
         let mut next = m.clone();
         next.advance(t);
         self.steps += 1;
@@ -123,7 +141,7 @@ impl Search<'_> {
             s.insert(next.digest());
         }
         self.path.push(t as u32);
-        self.visit(&next, sleep);
+        self.visit(&next, &sleep);
         self.path.pop();
     }
 }
@@ -136,13 +154,6 @@ pub(super) fn run(
     start: Instant,
     states: &mut Option<HashSet<u64>>,
 ) -> (Verdict, u64, u64) {
-    if prog.tests.len() > 64 {
-        return (
-            Verdict::Unknown("DFS handles at most 64 tests; use random or pct".into()),
-            0,
-            0,
-        );
-    }
     let mut s = Search {
         por,
         budget,
@@ -157,18 +168,22 @@ pub(super) fn run(
         progress: &opts.progress,
     };
     let root = Machine::new(prog, opts.oracles);
-    s.visit(&root, 0);
+    if s.may_begin() {
+        s.visit(&root, &FixedBitSet::with_capacity(prog.tests.len()));
+    }
     if s.found.is_some() {
         s.executions += 1; // the execution that broke counts
     }
     let verdict = match (s.found, s.out_of_budget) {
         (Some(f), _) => Verdict::Violated(Box::new(f)),
         (None, true) => Verdict::Unknown(format!(
-            "search not finished within the budget ({} executions, {:.1} s)",
+            "search cut by the budget after {} execution(s) in {:.1} s; the rest of the tree is unexplored",
             s.executions,
             s.start.elapsed().as_secs_f64()
         )),
-        (None, false) => Verdict::Holds { exhaustive: true },
+        (None, false) => Verdict::Holds {
+            proof: Proof::Exhaustive,
+        },
     };
     (verdict, s.executions, s.steps)
 }

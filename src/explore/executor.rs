@@ -2,9 +2,12 @@
 //! a schedule picks which runnable test moves next. Every decision is the engine's
 //! ([`crate::engine::Profile`]); every property is an oracle of [`crate::check`].
 
+use std::collections::HashMap;
 use std::hash::Hasher;
 
-use super::program::{Event, OpKind, Program};
+use fixedbitset::FixedBitSet;
+
+use super::program::{Event, NO_REMOVAL, OpKind, Program};
 use crate::check::{self, Oracle, Oracles, Violation};
 use crate::engine::{Decision, PruneEffect, Request};
 use crate::store::table::{Holder, Table};
@@ -16,14 +19,66 @@ const ABSENT: u32 = u32::MAX;
 struct Cell {
     /// Interned value, or [`ABSENT`].
     value: u32,
-    /// Bit `t` set when test `t` wrote part of the content.
-    writers: u64,
+    /// Who wrote part of the content: a [`WriterSets`] id (test `t` alone is id `t`).
+    writers: u32,
 }
 
 const EMPTY: Cell = Cell {
     value: ABSENT,
-    writers: 0,
+    writers: NOBODY,
 };
+
+/// The writer set of an absent file.
+const NOBODY: u32 = u32::MAX;
+
+/// The sets of tests that wrote a file's content, interned so a [`Cell`] stays small for any
+/// number of tests: id `t < n` is test `t` alone; larger ids are unions made by appends.
+#[derive(Clone, Debug, Default)]
+struct WriterSets {
+    n: usize,
+    unions: Vec<FixedBitSet>,
+    ids: HashMap<FixedBitSet, u32>,
+}
+
+impl WriterSets {
+    fn new(n: usize) -> WriterSets {
+        WriterSets {
+            n,
+            ..WriterSets::default()
+        }
+    }
+
+    fn reset(&mut self) {
+        self.unions.clear();
+        self.ids.clear();
+    }
+
+    /// The tests of set `id`, ascending.
+    fn members(&self, id: u32) -> Vec<usize> {
+        match id {
+            NOBODY => Vec::new(),
+            t if (t as usize) < self.n => vec![t as usize],
+            u => self.unions[u as usize - self.n].ones().collect(),
+        }
+    }
+
+    /// The id of set `id` with test `t` added.
+    fn with(&mut self, id: u32, t: usize) -> u32 {
+        if id == NOBODY || id == t as u32 {
+            return t as u32;
+        }
+        let mut set = FixedBitSet::with_capacity(self.n);
+        set.extend(self.members(id));
+        set.insert(t);
+        if let Some(&known) = self.ids.get(&set) {
+            return known;
+        }
+        let new = (self.n + self.unions.len()) as u32;
+        self.unions.push(set.clone());
+        self.ids.insert(set, new);
+        new
+    }
+}
 
 /// Why a build failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -32,6 +87,11 @@ enum Failure {
     ReadMissing { key: u32, file: u32 },
     /// The engine refused a mount.
     Rejected,
+    /// A write, append or removal through a read-only (`ro`) mount.
+    ReadOnly { key: u32, file: u32, create: bool },
+    /// A file created in a mounted cache dir that was removed meanwhile (a prune, or a wipe of
+    /// an enclosing cache): the mount points at a deleted directory.
+    DeletedDir { key: u32, file: u32 },
 }
 
 /// One line of a recorded history.
@@ -71,6 +131,7 @@ pub struct Machine<'p> {
     failure: Vec<Option<Failure>>,
     output: Vec<Vec<u32>>,
     extra_values: Vec<String>,
+    writer_sets: WriterSets,
     steps: u64,
     violation: Option<Violation>,
     history: Option<Vec<Record>>,
@@ -99,6 +160,7 @@ impl<'p> Machine<'p> {
             failure: vec![None; prog.tests.len()],
             output: vec![Vec::new(); prog.tests.len()],
             extra_values: Vec::new(),
+            writer_sets: WriterSets::new(prog.tests.len()),
             steps: 0,
             violation: None,
             history: None,
@@ -117,10 +179,21 @@ impl<'p> Machine<'p> {
     pub fn reset(&mut self) {
         self.pc.iter_mut().for_each(|p| *p = 0);
         self.table.reset();
-        self.cells.iter_mut().for_each(Vec::clear);
+        // Buildah keeps one directory per key, and a nested key's files live in its outer
+        // key's cells even when nobody mounted that one: every key has its one instance's cells.
+        let per_key = if self.prog.profile.engine == crate::engine::Engine::BuildKit {
+            0
+        } else {
+            self.prog.files.len().max(1)
+        };
+        for c in &mut self.cells {
+            c.clear();
+            c.resize(per_key, EMPTY);
+        }
         self.failure.iter_mut().for_each(|f| *f = None);
         self.output.iter_mut().for_each(Vec::clear);
         self.extra_values.clear();
+        self.writer_sets.reset();
         self.steps = 0;
         self.violation = if self.oracles.has(Oracle::PathContainment) {
             self.prog.static_violations.first().cloned()
@@ -278,10 +351,10 @@ impl<'p> Machine<'p> {
         format!("{} ({})", info.target, info.loc.dir)
     }
 
-    fn writers_text(&self, mask: u64) -> String {
-        let names: Vec<&str> = (0..self.prog.tests.len())
-            .filter(|t| mask & (1 << t) != 0)
-            .map(|t| self.prog.tests[t].name.as_str())
+    fn writers_text(&self, tests: &[usize]) -> String {
+        let names: Vec<&str> = tests
+            .iter()
+            .map(|&t| self.prog.tests[t].name.as_str())
             .collect();
         names.join(", ")
     }
@@ -386,7 +459,9 @@ impl<'p> Machine<'p> {
                     Decision::NewInstance => {
                         let i = self.table.keys[k].create(hold);
                         let nf = self.nfiles();
-                        self.cells[k].extend(std::iter::repeat_n(EMPTY, nf));
+                        if self.cells[k].len() < (i + 1) * nf {
+                            self.cells[k].resize((i + 1) * nf, EMPTY);
+                        }
                         if self.oracles.has(Oracle::SharedCoherence)
                             && check::shared_coherence::on_new_instance(*sharing, i)
                         {
@@ -454,22 +529,86 @@ impl<'p> Machine<'p> {
                 op,
                 file,
                 value,
+                store,
+                cell,
+                readonly,
+                removal,
             } => {
                 self.bump(t);
                 if self.failure[t].is_some() {
                     return true;
                 }
                 let k = *key as usize;
-                let Some(inst) = self.table.keys[k].held_by(holder(t, *run)) else {
+                let Some((inst, hold)) = self.table.keys[k].hold_of(holder(t, *run)) else {
                     return true;
                 };
+                // The mount points at a directory removed since it was mounted (Buildah: seen on
+                // 1.28.2, semantics.md §6): nothing can be created there and nothing is left.
+                let deleted = hold.dir_gen != self.table.keys[k].dir_gen;
                 let nf = self.nfiles();
-                let idx = inst * nf + *file as usize;
+                let sk = *store as usize;
+                let idx = inst * nf + *cell as usize;
+                let present = !deleted && self.cells[sk][idx].value != ABSENT;
+                let fails = match op {
+                    OpKind::Write | OpKind::Append if deleted => Some(Failure::DeletedDir {
+                        key: *key,
+                        file: *file,
+                    }),
+                    OpKind::Write | OpKind::Append if *readonly => Some(Failure::ReadOnly {
+                        key: *key,
+                        file: *file,
+                        create: true,
+                    }),
+                    // `rm -f` of nothing succeeds, even on a read-only mount (busybox rm looks
+                    // before it unlinks).
+                    OpKind::Remove if *readonly && present => Some(Failure::ReadOnly {
+                        key: *key,
+                        file: *file,
+                        create: false,
+                    }),
+                    OpKind::Wipe if *readonly && !deleted => self
+                        .first_file(sk, inst, *removal)
+                        .map(|f| Failure::ReadOnly {
+                            key: *key,
+                            file: f,
+                            create: false,
+                        }),
+                    _ => None,
+                };
+                if let Some(f) = fails {
+                    self.failure[t] = Some(f);
+                    self.say(t, Some(k), |m| {
+                        format!("{} fails: {}", op_name(*op), m.failure_text(f))
+                    });
+                    return true;
+                }
+                if deleted {
+                    // Reads find nothing; rm -f and rm -rf of nothing succeed.
+                    if *op == OpKind::Read {
+                        self.failure[t] = Some(Failure::ReadMissing {
+                            key: *key,
+                            file: *file,
+                        });
+                        self.say(t, Some(k), |m| {
+                            format!(
+                                "read {} → No such file or directory (the mounted dir was removed)",
+                                m.prog.files[*file as usize]
+                            )
+                        });
+                        self.mark_read(None);
+                    } else {
+                        self.say(t, Some(k), |_| {
+                            format!("{} in a removed dir: nothing there", op_name(*op))
+                        });
+                    }
+                    return true;
+                }
+                let (k, idx) = (sk, idx);
                 match op {
                     OpKind::Write => {
                         self.cells[k][idx] = Cell {
                             value: *value,
-                            writers: 1 << t,
+                            writers: t as u32,
                         };
                         self.say(t, Some(k), |m| {
                             format!(
@@ -494,7 +633,7 @@ impl<'p> Machine<'p> {
                         let v = (self.prog.values.len() + self.extra_values.len() - 1) as u32;
                         self.cells[k][idx] = Cell {
                             value: v,
-                            writers: old.writers | 1 << t,
+                            writers: self.writer_sets.with(old.writers, t),
                         };
                         self.say(t, Some(k), |m| {
                             format!(
@@ -525,7 +664,7 @@ impl<'p> Machine<'p> {
                                     "read {} → {:?} (written by {})",
                                     m.prog.files[*file as usize],
                                     m.value_text(cell.value),
-                                    m.writers_text(cell.writers)
+                                    m.writers_text(&m.writer_sets.members(cell.writers))
                                 )
                             });
                             let text = self
@@ -533,15 +672,22 @@ impl<'p> Machine<'p> {
                                 .is_some()
                                 .then(|| self.value_text(cell.value).to_string());
                             self.mark_read(text);
-                            let others = check::isolation::on_read(t, cell.writers);
-                            if others != 0 {
+                            let others = if cell.writers == t as u32 {
+                                Vec::new()
+                            } else {
+                                check::isolation::on_read(
+                                    t,
+                                    &self.writer_sets.members(cell.writers),
+                                )
+                            };
+                            if !others.is_empty() {
                                 self.violate(Oracle::Isolation, t, Some(k), |m| {
                                     format!(
                                         "{} read {:?} from {}, written by {}",
                                         m.prog.tests[t].name,
                                         m.value_text(cell.value),
                                         m.key_name(k),
-                                        m.writers_text(others)
+                                        m.writers_text(&others)
                                     )
                                 });
                             }
@@ -554,15 +700,18 @@ impl<'p> Machine<'p> {
                         });
                     }
                     OpKind::Wipe => {
-                        self.cells[k][inst * nf..(inst + 1) * nf].fill(EMPTY);
-                        let lock_gone = prog.profile.wipe_removes_lock();
-                        if lock_gone {
-                            self.table.keys[k].lock_gen += 1;
-                        }
-                        self.say(t, Some(k), |m| {
+                        let lock_gone = if *removal == NO_REMOVAL {
+                            self.cells[k][inst * nf..(inst + 1) * nf].fill(EMPTY);
+                            false
+                        } else {
+                            let r = &prog.removals[*removal as usize];
+                            self.remove(r);
+                            r.locks.contains(key)
+                        };
+                        self.say(t, Some(*key as usize), |m| {
                             format!(
                                 "rm -rf {}/*{}",
-                                m.prog.keys[k].target,
+                                m.prog.keys[*key as usize].target,
                                 if lock_gone {
                                     " (the lock file too)"
                                 } else {
@@ -659,25 +808,34 @@ impl<'p> Machine<'p> {
                 self.failure[t] = None;
                 self.output[t].clear();
             }
-            Event::Prune { keys, parent } => {
+            Event::Prune {
+                keys,
+                parent,
+                removal,
+            } => {
                 if keys.iter().any(|k| {
                     prog.profile.prune_effect(&self.table.keys[*k as usize]) == PruneEffect::Wait
                 }) {
                     return false;
                 }
                 self.bump(t);
-                for k in keys {
-                    let k = *k as usize;
-                    let effect = prog.profile.prune_effect(&self.table.keys[k]);
-                    let nf = self.nfiles();
-                    let state = &mut self.table.keys[k];
-                    for i in 0..state.instance_count() {
-                        if effect == PruneEffect::RemoveAll || state.is_free(i) {
-                            self.cells[k][i * nf..(i + 1) * nf].fill(EMPTY);
+                if *removal != NO_REMOVAL {
+                    // Buildah: `rm -rf` of the parent, whatever lies below it.
+                    self.remove(&prog.removals[*removal as usize]);
+                } else {
+                    for k in keys {
+                        let k = *k as usize;
+                        let effect = prog.profile.prune_effect(&self.table.keys[k]);
+                        let nf = self.nfiles();
+                        let state = &mut self.table.keys[k];
+                        for i in 0..state.instance_count() {
+                            if effect == PruneEffect::RemoveAll || state.is_free(i) {
+                                self.cells[k][i * nf..(i + 1) * nf].fill(EMPTY);
+                            }
                         }
-                    }
-                    if effect == PruneEffect::RemoveAll {
-                        state.lock_gen += 1;
+                        if effect == PruneEffect::RemoveAll {
+                            state.lock_gen += 1;
+                        }
                     }
                 }
                 self.say(t, None, |_| {
@@ -687,12 +845,16 @@ impl<'p> Machine<'p> {
                     )
                 });
             }
-            Event::Teardown { keys } => {
+            Event::Teardown { keys, removal } => {
                 self.bump(t);
-                for k in keys {
-                    let k = *k as usize;
-                    self.cells[k].fill(EMPTY);
-                    self.table.keys[k].lock_gen += 1;
+                if *removal != NO_REMOVAL {
+                    self.remove(&prog.removals[*removal as usize]);
+                } else {
+                    for k in keys {
+                        let k = *k as usize;
+                        self.cells[k].fill(EMPTY);
+                        self.table.keys[k].lock_gen += 1;
+                    }
                 }
                 self.say(t, None, |_| {
                     format!("teardown: rm -rf scratch ({} cache(s) there)", keys.len())
@@ -700,6 +862,37 @@ impl<'p> Machine<'p> {
             }
         }
         true
+    }
+
+    /// Applies an `rm -rf` worked out at compile time (Buildah: one instance per key).
+    fn remove(&mut self, r: &super::program::Removal) {
+        for &(s, c) in &r.cells {
+            if let Some(cell) = self.cells[s as usize].get_mut(c as usize) {
+                *cell = EMPTY;
+            }
+        }
+        for &k in &r.dirs {
+            self.table.keys[k as usize].dir_gen += 1;
+        }
+        for &k in &r.locks {
+            self.table.keys[k as usize].lock_gen += 1;
+        }
+    }
+
+    /// A file that a wipe would remove, if any is there (for the read-only failure).
+    fn first_file(&self, store: usize, inst: usize, removal: u32) -> Option<u32> {
+        let nf = self.nfiles();
+        let cells = &self.cells[store];
+        if removal == NO_REMOVAL {
+            return (0..nf)
+                .find(|&f| cells.get(inst * nf + f).is_some_and(|c| c.value != ABSENT))
+                .map(|f| f as u32);
+        }
+        self.prog.removals[removal as usize]
+            .cells
+            .iter()
+            .find(|&&(s, c)| s as usize == store && cells[c as usize].value != ABSENT)
+            .map(|&(_, c)| c)
     }
 
     fn output_text(&self, t: usize) -> String {
@@ -717,6 +910,23 @@ impl<'p> Machine<'p> {
                 self.prog.files[file as usize]
             ),
             Failure::Rejected => "unrecognized value \"private\" for field sharing".into(),
+            Failure::ReadOnly { key, file, create } => {
+                let p = format!(
+                    "{}/{}",
+                    self.prog.keys[key as usize].target.trim_end_matches('/'),
+                    self.prog.files[file as usize]
+                );
+                if create {
+                    format!("sh: can't create {p}: Read-only file system")
+                } else {
+                    format!("rm: can't remove '{p}': Read-only file system")
+                }
+            }
+            Failure::DeletedDir { key, file } => format!(
+                "sh: can't create {}/{}: nonexistent directory",
+                self.prog.keys[key as usize].target.trim_end_matches('/'),
+                self.prog.files[file as usize]
+            ),
         }
     }
 
@@ -763,38 +973,112 @@ impl<'p> Machine<'p> {
         true
     }
 
-    /// A 64-bit digest of the state (program counters, holders, contents), for counting
-    /// distinct states.
+    /// A 64-bit digest of the canonical state (see [`Machine::canonical`]), for counting
+    /// distinct states: the same state reached by different orders digests the same.
     pub fn digest(&self) -> u64 {
         let mut h = Fx(0);
+        self.describe(&mut h);
+        h.finish()
+    }
+
+    /// The state in words, canonically: program counters; per key its lock generation, every
+    /// hold (sorted) and every file's content as text with its writers; per test its pending
+    /// failure and its output so far as text. Two orders that reach the same state give the
+    /// same text (value ids, which depend on the order of appends, never appear).
+    pub fn canonical(&self) -> String {
+        let mut out = String::new();
+        self.describe(&mut Words(&mut out));
+        out
+    }
+
+    fn describe(&self, h: &mut impl Hasher) {
         for p in &self.pc {
             h.write_u32(*p);
         }
+        h.write_u8(b'|');
+        let nf = self.nfiles();
         for (k, state) in self.table.keys.iter().enumerate() {
             h.write_u32(state.lock_gen);
+            h.write_u32(state.dir_gen);
             for inst in 0..state.instance_count() {
-                h.write_usize(state.instance_holds(inst).count());
                 let mut holds: Vec<_> = state
                     .instance_holds(inst)
-                    .map(|x| (x.holder, x.sharing as u8, x.lock_gen))
+                    .map(|x| (x.holder, x.sharing as u8, x.lock_gen, x.dir_gen))
                     .collect();
                 holds.sort_unstable();
-                for (hd, s, g) in holds {
+                h.write_usize(holds.len());
+                for (hd, s, g, d) in holds {
                     h.write_u32(hd.owner);
                     h.write_u32(hd.run);
                     h.write_u8(s);
                     h.write_u32(g);
+                    h.write_u32(d);
                 }
             }
-            for c in &self.cells[k] {
-                h.write_u32(c.value);
-                h.write_u64(c.writers);
+            for (i, c) in self.cells[k].iter().enumerate() {
+                if c.value == ABSENT {
+                    continue;
+                }
+                h.write_usize(i / nf);
+                text(h, &self.prog.files[i % nf]);
+                text(h, self.value_text(c.value));
+                for w in self.writer_sets.members(c.writers) {
+                    h.write_usize(w);
+                }
+                h.write_u8(b';');
             }
+            h.write_u8(b'|');
         }
-        for f in &self.failure {
-            h.write_u8(f.is_some() as u8);
+        for t in 0..self.pc.len() {
+            match self.failure[t] {
+                Some(f) => text(h, &self.failure_text(f)),
+                None => h.write_u8(0),
+            }
+            for v in &self.output[t] {
+                text(h, self.value_text(*v));
+                h.write_u8(b'\n');
+            }
+            h.write_u8(b'|');
         }
-        h.finish()
+    }
+}
+
+/// Feeds `s` with its length first, so consecutive texts cannot run into each other.
+fn text(h: &mut impl Hasher, s: &str) {
+    h.write_usize(s.len());
+    h.write(s.as_bytes());
+}
+
+/// A [`Hasher`] that writes what it is fed as text, for [`Machine::canonical`].
+struct Words<'a>(&'a mut String);
+
+impl Hasher for Words<'_> {
+    fn finish(&self) -> u64 {
+        0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0
+            .push_str(&format!("{:?} ", String::from_utf8_lossy(bytes)));
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0.push_str(&format!("{i} "));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.0.push_str(&format!("{i} "));
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.0.push_str(&format!("{i} "));
+    }
+}
+
+/// The shell word of an operation, for histories.
+fn op_name(op: OpKind) -> &'static str {
+    match op {
+        OpKind::Write => "write",
+        OpKind::Append => "append",
+        OpKind::Read => "read",
+        OpKind::Remove => "rm -f",
+        OpKind::Wipe => "rm -rf",
     }
 }
 

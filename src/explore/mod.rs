@@ -3,10 +3,12 @@
 //! testing, ASPLOS'10), [`dfs`] (bounded exhaustive search with sleep sets and a safe-step
 //! reduction), [`replay`]. [`shrink`] turns a failing run into a minimal counterexample.
 //!
-//! Every exploration is bounded by schedules and seconds and says so: a verdict that ran out of
-//! budget is `Unknown` (or a non-exhaustive `Holds` that states how much it rests on).
+//! Every exploration is bounded by schedules and seconds and says so: only a proof gives
+//! [`Verdict::Holds`] (exhaustive search, or static independence); sampling that finds nothing
+//! is [`Verdict::NotFound`]; an exhaustive search cut by its budget is [`Verdict::Unknown`].
 
 pub mod dfs;
+mod disk;
 pub mod executor;
 pub mod pct;
 pub mod program;
@@ -101,21 +103,71 @@ pub struct Found {
     /// The global index of the schedule that broke (random, PCT: its seed stream; DFS: the
     /// execution count), so shards can be merged into the unsharded verdict.
     pub index: u64,
+    /// The test that broke makes the same complaint when it runs alone: a deterministic
+    /// failure that needs no interleaving.
+    pub deterministic: bool,
 }
 
-/// The verdict of an exploration.
+/// What a `HOLDS` rests on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proof {
+    /// Every interleaving was explored, up to the reduction's equivalence.
+    Exhaustive,
+    /// No two tests share a cache dir, a lock or a parent that a prune or teardown removes, so
+    /// every interleaving is equivalent to the one sequential run, which passed.
+    Static,
+}
+
+impl Proof {
+    /// `exhaustive` or `static`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Proof::Exhaustive => "exhaustive",
+            Proof::Static => "static",
+        }
+    }
+}
+
+/// The verdict of an exploration. Only [`Verdict::Holds`] claims the properties hold, and it
+/// says which proof it rests on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
-    /// No violation in what was explored; `exhaustive` when that was every interleaving (up to
-    /// equivalence).
+    /// No violation in any interleaving, by the proof named.
     Holds {
-        /// Whether the search covered the whole space.
-        exhaustive: bool,
+        /// Exhaustive search or static independence.
+        proof: Proof,
     },
     /// A violation was found.
     Violated(Box<Found>),
-    /// Nothing was explored to a conclusion (the budget ended first).
+    /// Sampled schedules (random, PCT) ran to the budget and found nothing: not a proof (the
+    /// outcome's counts say how much was tried).
+    NotFound,
+    /// An exhaustive search was cut by its budget; the text says what was left.
     Unknown(String),
+    /// Nothing to interleave (fewer than two tests run, or no RUN does anything to a cache
+    /// that the model sees); the text says which. The sequential run passed.
+    Vacuous(String),
+}
+
+impl Verdict {
+    /// The JSON name: holds, violated, not-found, unknown or vacuous.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Holds { .. } => "holds",
+            Verdict::Violated(_) => "violated",
+            Verdict::NotFound => "not-found",
+            Verdict::Unknown(_) => "unknown",
+            Verdict::Vacuous(_) => "vacuous",
+        }
+    }
+
+    /// The proof behind a `HOLDS`, if this is one.
+    pub fn proof(&self) -> Option<Proof> {
+        match self {
+            Verdict::Holds { proof } => Some(*proof),
+            _ => None,
+        }
+    }
 }
 
 /// The result of an exploration, with the numbers its verdict rests on.
@@ -194,24 +246,46 @@ impl Default for Options {
     }
 }
 
-/// Explores `prog` with `strategy` within `budget`.
+/// Explores `prog` with `strategy` within `budget`. A program with nothing to interleave, or
+/// whose tests share nothing, runs once in sequence instead (see [`no_search`]); a violation is
+/// marked deterministic when its test makes the same complaint alone.
 pub fn explore(prog: &Program, strategy: Strategy, budget: Budget, opts: Options) -> Outcome {
     let start = Instant::now();
     let mut states = opts.count_states.then(HashSet::new);
-    let (verdict, schedules, steps) = match strategy {
-        Strategy::Random => sample(
-            prog,
-            &mut random::Uniform,
-            budget,
-            &opts,
-            start,
-            &mut states,
-        ),
-        Strategy::Pct { depth } => {
-            let mut pct = pct::Pct::new(prog, depth);
-            sample(prog, &mut pct, budget, &opts, start, &mut states)
+    let (verdict, schedules, steps) = match no_search(prog) {
+        Some(why) => {
+            let (found, steps) = sequential(prog, opts.oracles, &mut states);
+            let verdict = match (found, why) {
+                (Some(f), _) => Verdict::Violated(Box::new(f)),
+                (None, NoSearch::Vacuous(why)) => Verdict::Vacuous(why),
+                (None, NoSearch::Independent) => Verdict::Holds {
+                    proof: Proof::Static,
+                },
+            };
+            (verdict, 1, steps)
         }
-        Strategy::Dfs { por } => dfs::run(prog, por, budget, &opts, start, &mut states),
+        None => match strategy {
+            Strategy::Random => sample(
+                prog,
+                &mut random::Uniform,
+                budget,
+                &opts,
+                start,
+                &mut states,
+            ),
+            Strategy::Pct { depth } => {
+                let mut pct = pct::Pct::new(prog, depth);
+                sample(prog, &mut pct, budget, &opts, start, &mut states)
+            }
+            Strategy::Dfs { por } => dfs::run(prog, por, budget, &opts, start, &mut states),
+        },
+    };
+    let verdict = match verdict {
+        Verdict::Violated(mut f) => {
+            f.deterministic = fails_alone(prog, &f.violation, opts.oracles);
+            Verdict::Violated(f)
+        }
+        v => v,
     };
     Progress::publish(&opts.progress, schedules, steps, &states);
     Outcome {
@@ -221,6 +295,80 @@ pub fn explore(prog: &Program, strategy: Strategy, budget: Budget, opts: Options
         distinct_states: states.map(|s| s.len() as u64),
         elapsed: start.elapsed(),
     }
+}
+
+/// Why a program needs no search: one sequential run decides it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NoSearch {
+    /// Nothing to interleave; the text says why.
+    Vacuous(String),
+    /// No two tests share a cache key (a dir, a lock, a dir nested in another's, or a parent a
+    /// prune or teardown removes): every event of one test commutes with every event of the
+    /// others, so all interleavings are equivalent to the sequential one.
+    Independent,
+}
+
+/// Whether `prog` needs no search, and why.
+pub fn no_search(prog: &Program) -> Option<NoSearch> {
+    let n = prog.tests.len();
+    if n < 2 {
+        let skipped = match prog.skipped.len() {
+            0 => String::new(),
+            s => format!(", {s} skipped"),
+        };
+        return Some(NoSearch::Vacuous(format!(
+            "fewer than two tests run ({n} run{skipped})"
+        )));
+    }
+    let acts = prog
+        .tests
+        .iter()
+        .any(|t| t.events.iter().any(program::Event::acts_on_cache));
+    if !acts {
+        return Some(NoSearch::Vacuous(
+            "no RUN reads, writes, locks or prunes a cache that the model sees".into(),
+        ));
+    }
+    let keys = &prog.test_keys;
+    let shared = (0..n).any(|a| (a + 1..n).any(|b| !keys[a].is_disjoint(&keys[b])));
+    (!shared).then_some(NoSearch::Independent)
+}
+
+/// Runs `prog` once, each test to its end before the next starts (lowest index first; a
+/// blocked test lets the next one move).
+fn sequential(
+    prog: &Program,
+    oracles: Oracles,
+    states: &mut Option<HashSet<u64>>,
+) -> (Option<Found>, u64) {
+    let mut m = Machine::new(prog, oracles);
+    let found = run_one(
+        &mut m,
+        &mut Vec::new(),
+        &mut Vec::new(),
+        states,
+        false,
+        |r, _| r.nth(0),
+    );
+    (found, m.steps())
+}
+
+/// What test `t` of `prog` breaks when it runs alone (its first violation), if anything.
+pub fn alone_violation(prog: &Program, t: usize, oracles: Oracles) -> Option<Violation> {
+    let (found, _) = sequential(&prog.alone(t), oracles, &mut None);
+    found.map(|f| f.violation)
+}
+
+/// Whether test `v.test` of `prog`, run alone, makes the same complaint (same oracle; for a
+/// failed expectation, the same message).
+pub fn fails_alone(prog: &Program, v: &Violation, oracles: Oracles) -> bool {
+    if v.test >= prog.tests.len() {
+        return false;
+    }
+    alone_violation(prog, v.test, oracles).is_some_and(|a| {
+        a.oracle == v.oracle
+            && (v.oracle != crate::check::Oracle::Expectation || a.message == v.message)
+    })
 }
 
 /// The tests that can move at one step: a bit set (programs of at most 64 tests) or a list.
@@ -283,13 +431,17 @@ pub(crate) fn run_one(
     m.reset();
     choices.clear();
     let n = m.program().tests.len();
+    let found = |m: &Machine<'_>, choices: &Vec<u32>| {
+        m.violation().map(|v| Found {
+            schedule: Schedule(choices.clone()),
+            violation: v.clone(),
+            index: 0,
+            deterministic: false,
+        })
+    };
     loop {
-        if let Some(v) = m.violation() {
-            return Some(Found {
-                schedule: Schedule(choices.clone()),
-                violation: v.clone(),
-                index: 0,
-            });
+        if m.violation().is_some() {
+            return found(m, choices);
         }
         let runnable = match m.runnable_mask() {
             Some(mask) => Runnable::Mask(mask),
@@ -300,10 +452,10 @@ pub(crate) fn run_one(
             }
         };
         if runnable.len() == 0 {
-            if m.check_deadlock() {
-                continue;
-            }
-            return None;
+            // Finished, or every unfinished test blocked: the schedule ends here either way
+            // (a deadlock is a violation only when its oracle is on).
+            m.check_deadlock();
+            return found(m, choices);
         }
         let t = choose(runnable, m.steps());
         m.advance(t);
@@ -371,12 +523,7 @@ pub(crate) fn sample(
             return (Verdict::Violated(Box::new(f)), done, steps);
         }
     }
-    let verdict = if done == 0 {
-        Verdict::Unknown("the time budget ended before one schedule ran".into())
-    } else {
-        Verdict::Holds { exhaustive: false }
-    };
-    (verdict, done, steps)
+    (Verdict::NotFound, done, steps)
 }
 
 /// SplitMix64: a small, fast, seedable generator (each schedule gets its own stream).

@@ -10,6 +10,8 @@ use crate::mount::Sharing;
 use crate::scenario::{CacheOp, Expect, Step, Suite};
 use crate::world::World;
 
+use super::disk;
+
 /// One atomic step of a test. (`repr(u8)`: a plain tag, so dispatching on an event is one
 /// byte load and a jump, not a decode of a niche in its fields.)
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,6 +38,16 @@ pub enum Event {
         file: u32,
         /// Interned value written or appended (0 for none).
         value: u32,
+        /// The key whose cells hold the file: on Buildah the outermost cache dir that contains
+        /// it (`target=/a` and `target=/a/b` are one tree on disk); else `key`.
+        store: u32,
+        /// The file's interned path relative to `store`'s dir (equal to `file` unless nested).
+        cell: u32,
+        /// The mount is read-only (`ro`): writes, appends and removals fail.
+        readonly: bool,
+        /// For a wipe on Buildah: index into [`Program::removals`] (what `rm -rf dir/*` removes
+        /// on disk); `NO_REMOVAL` otherwise.
+        removal: u32,
     },
     /// End of a RUN: release its mounts (unless the unmount fails and the engine skips unlock).
     Release {
@@ -59,12 +71,45 @@ pub enum Event {
         keys: Vec<u32>,
         /// The parent the prune empties (for reports).
         parent: String,
+        /// On Buildah: index into [`Program::removals`]; `NO_REMOVAL` otherwise.
+        removal: u32,
     },
     /// `rm -rf` of the scratch dir: these keys lie below it.
     Teardown {
         /// Interned keys affected.
         keys: Vec<u32>,
+        /// On Buildah: index into [`Program::removals`]; `NO_REMOVAL` otherwise.
+        removal: u32,
     },
+}
+
+/// No entry in [`Program::removals`].
+pub const NO_REMOVAL: u32 = u32::MAX;
+
+/// What an `rm -rf` removes on a Buildah host, worked out from paths at compile time: the files
+/// (cells) below it, the cache dirs below it (their mounts then point at deleted dirs), and the
+/// lock files below it (a later locker locks a new file).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Removal {
+    /// (store key, cell) of every known file below the removed path.
+    pub cells: Vec<(u32, u32)>,
+    /// Keys whose cache dir itself is removed.
+    pub dirs: Vec<u32>,
+    /// Keys whose lock file is removed.
+    pub locks: Vec<u32>,
+}
+
+impl Event {
+    /// Whether the event does anything to a cache that another test could see: an operation,
+    /// a locked or private mount (they coordinate), or a prune or teardown that removes one.
+    pub fn acts_on_cache(&self) -> bool {
+        match self {
+            Event::Op { .. } => true,
+            Event::Acquire { sharing, .. } => *sharing != Sharing::Shared,
+            Event::Prune { keys, .. } | Event::Teardown { keys, .. } => !keys.is_empty(),
+            Event::Release { .. } | Event::BuildEnd { .. } => false,
+        }
+    }
 }
 
 /// The kind of a cache operation.
@@ -153,9 +198,15 @@ pub struct Program {
     /// Per build whose expectation is `OutputContains(w)` with a one-line `w`: for each
     /// interned value, whether it contains `w` (so a build's end checks no strings).
     pub value_has: Vec<Vec<bool>>,
+    /// What each Buildah wipe, prune and teardown removes on disk.
+    pub removals: Vec<Removal>,
+    /// Per test, every key it touches, closed over keys whose dirs nest (any number of keys;
+    /// the per-event masks above are exact only up to 64).
+    pub test_keys: Vec<fixedbitset::FixedBitSet>,
 }
 
-fn intern(table: &mut Vec<String>, map: &mut HashMap<String, u32>, s: &str) -> u32 {
+/// The id of `s` in `table`, adding it when new.
+pub(crate) fn intern(table: &mut Vec<String>, map: &mut HashMap<String, u32>, s: &str) -> u32 {
     *map.entry(s.to_string()).or_insert_with(|| {
         table.push(s.to_string());
         (table.len() - 1) as u32
@@ -301,12 +352,17 @@ impl Program {
                                         ),
                                     });
                                 };
+                                let file = intern(&mut files, &mut file_ids, file);
                                 events.push(Event::Op {
                                     run: run_no,
                                     key: *key,
                                     op: kind,
-                                    file: intern(&mut files, &mut file_ids, file),
+                                    file,
                                     value: intern(&mut values, &mut value_ids, data),
+                                    store: *key,
+                                    cell: file,
+                                    readonly: r.mounts[mount].readonly,
+                                    removal: NO_REMOVAL,
                                 });
                                 event_build.push(build_no);
                             }
@@ -328,12 +384,16 @@ impl Program {
                         events.push(Event::Prune {
                             keys: Vec::new(),
                             parent,
+                            removal: NO_REMOVAL,
                         });
                         event_build.push(u32::MAX);
                     }
                     Step::Teardown => {
                         pending_paths.push((ti, events.len(), world.scratch(&t.name)));
-                        events.push(Event::Teardown { keys: Vec::new() });
+                        events.push(Event::Teardown {
+                            keys: Vec::new(),
+                            removal: NO_REMOVAL,
+                        });
                         event_build.push(u32::MAX);
                     }
                 }
@@ -349,6 +409,20 @@ impl Program {
             });
         }
         let buildkit = profile.engine == crate::engine::Engine::BuildKit;
+        // (test, event, removed path, contents only): the Buildah removals to work out.
+        let mut removal_at: Vec<(usize, usize, String, bool)> = Vec::new();
+        for (ti, t) in tests.iter().enumerate() {
+            for (ei, e) in t.events.iter().enumerate() {
+                if let Event::Op {
+                    op: OpKind::Wipe,
+                    key,
+                    ..
+                } = e
+                {
+                    removal_at.push((ti, ei, keys[*key as usize].loc.dir.clone(), true));
+                }
+            }
+        }
         for (ti, ei, path) in pending_paths {
             let under: Vec<u32> = (0..keys.len() as u32)
                 .filter(|&k| {
@@ -362,11 +436,24 @@ impl Program {
                 })
                 .collect();
             match &mut tests[ti].events[ei] {
-                Event::Prune { keys, .. } | Event::Teardown { keys } => *keys = under,
+                Event::Prune { keys, .. } | Event::Teardown { keys, .. } => *keys = under,
                 _ => unreachable!("pending paths point at prunes and teardowns"),
             }
+            if !buildkit {
+                removal_at.push((ti, ei, path, false));
+            }
         }
+        let removals = if buildkit {
+            Vec::new()
+        } else {
+            disk::place(&mut tests, &keys, &mut files, &mut file_ids, removal_at)
+        };
         let wide = keys.len() > 64;
+        let groups = if wide {
+            Vec::new()
+        } else {
+            disk::groups(&keys, !buildkit)
+        };
         for t in &mut tests {
             t.event_keys = t
                 .events
@@ -378,13 +465,14 @@ impl Program {
                         }
                         Event::Release { keys, .. }
                         | Event::Prune { keys, .. }
-                        | Event::Teardown { keys } => keys,
+                        | Event::Teardown { keys, .. } => keys,
                         Event::BuildEnd { .. } => &[],
                     };
                     if wide {
                         u64::MAX
                     } else {
-                        ks.iter().fold(0, |b, k| b | 1 << k)
+                        // Keys whose dirs nest are one tree on disk: an event on one touches all.
+                        ks.iter().fold(0, |b, k| b | groups[*k as usize])
                     }
                 })
                 .collect();
@@ -448,7 +536,36 @@ impl Program {
                 _ => Vec::new(),
             })
             .collect();
+        let root = if buildkit {
+            (0..keys.len()).collect()
+        } else {
+            disk::roots(&keys)
+        };
+        let test_keys = tests
+            .iter()
+            .map(|t| {
+                let mut set = fixedbitset::FixedBitSet::with_capacity(keys.len());
+                for e in &t.events {
+                    let ks: &[u32] = match e {
+                        Event::Acquire { key, .. } | Event::Op { key, .. } => {
+                            std::slice::from_ref(key)
+                        }
+                        Event::Release { keys, .. }
+                        | Event::Prune { keys, .. }
+                        | Event::Teardown { keys, .. } => keys,
+                        Event::BuildEnd { .. } => &[],
+                    };
+                    set.extend(ks.iter().map(|&k| k as usize));
+                }
+                // A key stands for its whole tree on disk.
+                let roots: Vec<usize> = set.ones().map(|k| root[k]).collect();
+                set.extend((0..keys.len()).filter(|&k| roots.contains(&root[k])));
+                set
+            })
+            .collect();
         Ok(Program {
+            test_keys,
+            removals,
             value_has,
             profile,
             world: world.clone(),
@@ -489,6 +606,8 @@ impl Program {
             expects: self.expects.clone(),
             unsupported: self.unsupported.clone(),
             value_has: self.value_has.clone(),
+            removals: self.removals.clone(),
+            test_keys: vec![self.test_keys[t].clone()],
         }
     }
 

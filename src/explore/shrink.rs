@@ -28,7 +28,9 @@ struct Shrinker<'a> {
     profile: Profile,
     world: &'a World,
     oracles: Oracles,
-    target: Oracle,
+    target: Violation,
+    /// The name of the test that made the complaint.
+    target_test: String,
     deadline: Instant,
     tries: u64,
     /// Tests of the original suite that pass when run alone.
@@ -36,7 +38,7 @@ struct Shrinker<'a> {
 }
 
 /// `suite` with only its test number `test`.
-pub(crate) fn alone(suite: &Suite, test: usize) -> Suite {
+pub fn alone(suite: &Suite, test: usize) -> Suite {
     Suite {
         name: suite.name.clone(),
         tests: vec![suite.tests[test].clone()],
@@ -68,13 +70,23 @@ impl Shrinker<'_> {
         self.tries += 1;
         let prog = Program::compile(suite, self.profile, self.world).ok()?;
         let r = replay(&prog, schedule, self.oracles, false, true).ok()?;
-        let v = r.violation.filter(|v| v.oracle == self.target)?;
+        let v = r.violation.filter(|v| self.same_complaint(suite, v))?;
         let gutted = (0..suite.tests.len())
             .any(|t| self.solo_ok.contains(&suite.tests[t].name) && !self.passes_alone(suite, t));
         if gutted {
             return None;
         }
         Some((r.executed, v))
+    }
+
+    /// Whether `v` (a violation of `suite`) is the complaint being shrunk: the same oracle, by
+    /// the same test, and for a failed expectation the same message (the same output or
+    /// failure), so a shrunk test still fails for the reason it failed in the original.
+    fn same_complaint(&self, suite: &Suite, v: &Violation) -> bool {
+        let names = program_names(suite, self.world);
+        v.oracle == self.target.oracle
+            && names.get(v.test) == Some(&self.target_test)
+            && (v.oracle != Oracle::Expectation || v.message == self.target.message)
     }
 
     fn time_left(&self) -> bool {
@@ -117,7 +129,11 @@ pub fn shrink(
         profile,
         world,
         oracles,
-        target: found.violation.oracle,
+        target: found.violation.clone(),
+        target_test: program_names(suite, world)
+            .get(found.violation.test)
+            .cloned()
+            .unwrap_or_default(),
         deadline: Instant::now() + time,
         tries: 0,
         solo_ok: Vec::new(),

@@ -5,14 +5,14 @@ use serde_json::{Value, json};
 use crate::explore::{Outcome, Verdict};
 use crate::run::{Counterexample, RunReport};
 
-/// The verdict's name: holds, violated, unknown or unsupported.
+/// The verdict's name: holds, violated, not-found, unknown, vacuous or unsupported.
 pub fn verdict_name(v: &Verdict, unsupported: bool) -> &'static str {
-    match (v, unsupported) {
-        (_, true) => "unsupported",
-        (Verdict::Holds { .. }, _) => "holds",
-        (Verdict::Violated(_), _) => "violated",
-        (Verdict::Unknown(_), _) => "unknown",
-    }
+    if unsupported { "unsupported" } else { v.name() }
+}
+
+/// The proof behind the verdict: exhaustive, static or none.
+pub fn proof_name(v: &Verdict) -> &'static str {
+    v.proof().map_or("none", |p| p.name())
 }
 
 /// The numbers behind a verdict.
@@ -22,8 +22,12 @@ pub fn outcome(o: &Outcome) -> Value {
         "steps": o.steps,
         "distinct_states": o.distinct_states,
         "seconds": o.elapsed.as_secs_f64(),
-        "exhaustive": matches!(o.verdict, Verdict::Holds { exhaustive: true }),
-        "reason": match &o.verdict { Verdict::Unknown(r) => Some(r.clone()), _ => None },
+        "proof": proof_name(&o.verdict),
+        "reason": match &o.verdict {
+            Verdict::Unknown(r) | Verdict::Vacuous(r) => Some(r.clone()),
+            _ => None,
+        },
+        "deterministic": match &o.verdict { Verdict::Violated(f) => Some(f.deterministic), _ => None },
     })
 }
 
@@ -52,19 +56,43 @@ pub fn merge(shards: &[Value]) -> Result<Value, String> {
             return Err("not a `mountfuzz run --json` result (no verdict)".into());
         }
     }
-    let sum = |k: &str| -> u64 { shards.iter().filter_map(|s| s["outcome"][k].as_u64()).sum() };
+    // A static proof or a vacuous verdict is the same one sequential run in every shard:
+    // count it once.
+    let once = shards
+        .iter()
+        .all(|s| s["outcome"]["proof"] == "static" || s["verdict"] == "vacuous");
+    let sum = |k: &str| -> u64 {
+        let mut each = shards.iter().filter_map(|s| s["outcome"][k].as_u64());
+        if once {
+            each.next().unwrap_or(0)
+        } else {
+            each.sum()
+        }
+    };
     let violated = shards
         .iter()
         .filter(|s| s["verdict"] == "violated")
         .min_by_key(|s| s["first_violation_index"].as_u64().unwrap_or(u64::MAX));
+    // Without a violation the weakest shard decides: a proof needs every shard's proof.
+    let rank = |v: &Value| match v["verdict"].as_str() {
+        Some("unsupported") => 0,
+        Some("unknown") => 1,
+        Some("not-found") => 2,
+        Some("vacuous") => 3,
+        _ => 4,
+    };
+    let weakest = shards.iter().min_by_key(|s| rank(s)).expect("not empty");
     let verdict = match violated {
-        Some(_) => "violated",
-        None if shards.iter().any(|s| s["verdict"] == "unsupported") => "unsupported",
-        None if shards.iter().any(|s| s["verdict"] == "unknown") => "unknown",
-        None => "holds",
+        Some(_) => Value::from("violated"),
+        None => weakest["verdict"].clone(),
+    };
+    let proof = match violated {
+        Some(_) => Value::from("none"),
+        None => weakest["outcome"]["proof"].clone(),
     };
     let mut out = json!({
         "verdict": verdict,
+        "proof": proof,
         "shards": shards.len(),
         "schedules": sum("schedules"),
         "steps": sum("steps"),
@@ -88,6 +116,9 @@ pub fn counterexample(cx: &Counterexample) -> Value {
         "schedule": cx.schedule.to_string(),
         "violation": cx.violation,
         "shared_dirs": cx.shared_dirs.iter().map(|(d, t, ts)| json!({"dir": d, "target": t, "tests": ts})).collect::<Vec<_>>(),
+        "deterministic": cx.deterministic,
+        "shrink_tries": cx.shrink_tries,
+        "shrink_schedules": cx.shrink_schedules,
         "history": cx.history.iter().map(|r| json!({"step": r.step, "test": r.test, "text": r.text})).collect::<Vec<_>>(),
     })
 }
@@ -104,11 +135,18 @@ pub fn run(report: &RunReport, replay_path: Option<&str>) -> Value {
         "sharing": c.sharing.map(|s| s.name()),
         "strategy": c.strategy.to_string(),
         "seed": c.options.seed,
-        "verdict": verdict_name(&report.outcome.verdict, report.unsupported.is_some()),
+        "verdict": report.verdict_name(),
+        "proof": proof_name(&report.outcome.verdict),
         "shard": format!("{}/{}", c.options.shard.0, c.options.shard.1),
         "first_violation_index": match &report.outcome.verdict { Verdict::Violated(f) => Some(f.index), _ => None },
         "first_violation": match &report.outcome.verdict { Verdict::Violated(f) => Some(f.violation.clone()), _ => None },
         "unsupported": report.unsupported,
+        "deterministic_failures": report.deterministic.iter().map(|d| json!({
+            "test": d.test,
+            "violation": d.violation,
+            "counterexample": counterexample(&d.counterexample),
+        })).collect::<Vec<_>>(),
+        "search_verdict": report.outcome.verdict.name(),
         "skipped": report.skipped,
         "outcome": outcome(&report.outcome),
         "counterexample": report.counterexample.as_ref().map(counterexample),

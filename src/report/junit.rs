@@ -40,6 +40,14 @@ pub fn run(report: &RunReport) -> String {
         } else if let Some(u) = &report.unsupported {
             skipped += 1;
             cases.push_str(&format!("      <skipped message=\"{}\"/>\n", escape(u)));
+        } else if let Some(d) = report.deterministic.iter().find(|d| d.test == t.name) {
+            failures += 1;
+            cases.push_str(&format!(
+                "      <failure type=\"{}\" message=\"deterministic failure (fails on its own): {}\">{}</failure>\n",
+                d.violation.oracle,
+                escape(&d.violation.message),
+                escape(&super::text::swimlanes(&d.counterexample))
+            ));
         } else if failing_name.as_deref() == Some(&t.name) {
             failures += 1;
             let (_, v, cx) = failing.as_ref().expect("named");
@@ -76,8 +84,13 @@ pub fn run(report: &RunReport) -> String {
         o.elapsed.as_secs_f64()
     ));
     out.push_str(&format!(
-        "    <properties>\n      <property name=\"schedules\" value=\"{}\"/>\n      <property name=\"steps\" value=\"{}\"/>\n      <property name=\"strategy\" value=\"{}\"/>\n      <property name=\"seed\" value=\"{}\"/>\n    </properties>\n",
-        o.schedules, o.steps, c.strategy, c.options.seed
+        "    <properties>\n      <property name=\"schedules\" value=\"{}\"/>\n      <property name=\"steps\" value=\"{}\"/>\n      <property name=\"strategy\" value=\"{}\"/>\n      <property name=\"seed\" value=\"{}\"/>\n      <property name=\"verdict\" value=\"{}\"/>\n      <property name=\"proof\" value=\"{}\"/>\n    </properties>\n",
+        o.schedules,
+        o.steps,
+        c.strategy,
+        c.options.seed,
+        report.verdict_name(),
+        super::json::proof_name(&o.verdict)
     ));
     out.push_str(&cases);
     out.push_str("  </testsuite>\n</testsuites>\n");
@@ -113,9 +126,11 @@ pub fn verify(suite: &str, cells: &[Cell]) -> String {
             c.schedules, c.distinct_states, c.reason
         );
         match c.verdict {
-            CellVerdict::Holds => {
+            CellVerdict::Holds | CellVerdict::NotFound | CellVerdict::Vacuous => {
+                let proof = c.proof.map_or("none", |p| p.name());
                 out.push_str(&format!(
-                    "      <system-out>{}</system-out>\n",
+                    "      <system-out>{} (proof: {proof}): {}</system-out>\n",
+                    c.verdict.name(),
                     escape(&body)
                 ));
             }

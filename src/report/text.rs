@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::explore::Verdict;
+use crate::explore::{Proof, Verdict};
 use crate::run::{Counterexample, RunReport};
 
 const WIDTH: usize = 44;
@@ -107,28 +107,77 @@ pub fn render(report: &RunReport, replay_path: Option<&str>) -> String {
             report.skipped.join(", ")
         );
     }
-    match &o.verdict {
-        Verdict::Holds { exhaustive } => {
+    if !report.deterministic.is_empty() {
+        let _ = writeln!(out, "VIOLATED (deterministic failure): {setting}");
+        for d in &report.deterministic {
             let _ = writeln!(
                 out,
-                "HOLDS: {setting}\n  {} on {basis}",
-                if *exhaustive {
-                    "every interleaving explored (up to equivalence)"
-                } else {
-                    "no violation (not exhaustive)"
+                "  test {:?} fails on its own; no interleaving is needed: [{}] {}",
+                d.test, d.violation.oracle, d.violation.message
+            );
+            out.push_str(&swimlanes(&d.counterexample));
+        }
+        let _ = writeln!(
+            out,
+            "\nthe interleaving search over the {} other test(s):",
+            c.suite.tests.len() - report.deterministic.len() - report.skipped.len()
+        );
+    }
+    match &o.verdict {
+        Verdict::Holds { proof } => {
+            let why = match proof {
+                Proof::Exhaustive => {
+                    "every interleaving explored (up to the reduction's equivalence)"
                 }
+                Proof::Static => {
+                    "no two tests share a cache dir, a lock or a pruned parent, so every interleaving is equivalent to the sequential run, which passed"
+                }
+            };
+            let _ = writeln!(
+                out,
+                "HOLDS ({} proof): {setting}\n  {why}; {basis}",
+                proof.name()
+            );
+        }
+        Verdict::NotFound => {
+            let states = match o.distinct_states {
+                Some(s) => format!("{s} distinct states"),
+                None => "distinct states not counted".into(),
+            };
+            let _ = writeln!(
+                out,
+                "NO VIOLATION FOUND in {} schedules ({states}): {setting}\n  sampled, not a proof; {basis}",
+                o.schedules
+            );
+        }
+        Verdict::Vacuous(why) => {
+            let _ = writeln!(
+                out,
+                "VACUOUS: {setting}\n  nothing to interleave: {why}; the sequential run passed; {basis}"
             );
         }
         Verdict::Unknown(why) => {
             let _ = writeln!(out, "UNKNOWN: {setting}\n  {why}; {basis}");
         }
         Verdict::Violated(found) => {
-            let _ = writeln!(out, "VIOLATED: {setting}");
+            if found.deterministic {
+                let _ = writeln!(
+                    out,
+                    "VIOLATED (deterministic failure): {setting}\n  test {:?} fails on its own; no interleaving is needed",
+                    report
+                        .counterexample
+                        .as_ref()
+                        .and_then(|c| c.tests.first())
+                        .map_or("?", String::as_str)
+                );
+            } else {
+                let _ = writeln!(out, "VIOLATED: {setting}");
+            }
             let _ = writeln!(out, "  found by {basis}");
             let _ = writeln!(
                 out,
-                "  first violation: [{}] {}",
-                found.violation.oracle, found.violation.message
+                "  first violation (schedule #{}): [{}] {}",
+                found.index, found.violation.oracle, found.violation.message
             );
             if let Some(cx) = &report.counterexample {
                 let steps = cx.history.len();
@@ -144,6 +193,13 @@ pub fn render(report: &RunReport, replay_path: Option<&str>) -> String {
                     cx.schedule.switches(),
                     cx.shrink_tries
                 );
+                if cx.shrink_schedules > 0 {
+                    let _ = writeln!(
+                        out,
+                        "(the shrinker ran {} schedule(s) of its own, not counted above)",
+                        cx.shrink_schedules
+                    );
+                }
                 out.push_str(&swimlanes(cx));
                 if let Some(v) = &cx.violation {
                     let _ = writeln!(

@@ -24,6 +24,9 @@ pub struct Hold {
     pub sharing: Sharing,
     /// The lock-file generation it locked (meaningful for `Locked` only).
     pub lock_gen: u32,
+    /// The directory generation it mounted: once the cache dir is removed (a prune, a wipe of
+    /// an enclosing cache), the mount points at a deleted directory.
+    pub dir_gen: u32,
 }
 
 /// Everything the table knows about one cache key: its instances (directories; BuildKit may
@@ -37,6 +40,9 @@ pub struct KeyState {
     instances: u32,
     /// Bumped whenever the key's lock file is removed: a lock on an older generation excludes nobody.
     pub lock_gen: u32,
+    /// Bumped whenever the key's directory itself is removed (Buildah: `rm -rf` of the parent
+    /// or of an enclosing cache dir): holds of an older generation see a deleted directory.
+    pub dir_gen: u32,
 }
 
 impl KeyState {
@@ -126,6 +132,15 @@ impl KeyState {
             .map(|(i, _)| *i as usize)
     }
 
+    /// The instance `holder` holds and its hold, if any.
+    #[inline]
+    pub fn hold_of(&self, holder: Holder) -> Option<(usize, Hold)> {
+        self.held
+            .iter()
+            .find(|(_, h)| h.holder == holder)
+            .map(|(i, h)| (*i as usize, *h))
+    }
+
     /// Every current hold, with its instance index, ordered by instance.
     pub fn holds(&self) -> impl Iterator<Item = (usize, &Hold)> {
         self.held.iter().map(|(i, h)| (*i as usize, h))
@@ -136,6 +151,7 @@ impl KeyState {
         self.held.clear();
         self.instances = 0;
         self.lock_gen = 0;
+        self.dir_gen = 0;
     }
 }
 
