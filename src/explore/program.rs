@@ -100,6 +100,17 @@ pub struct Removal {
 }
 
 impl Event {
+    /// The interned keys the event names (a build's end names none itself).
+    pub fn keys(&self) -> &[u32] {
+        match self {
+            Event::Acquire { key, .. } | Event::Op { key, .. } => std::slice::from_ref(key),
+            Event::Release { keys, .. }
+            | Event::Prune { keys, .. }
+            | Event::Teardown { keys, .. } => keys,
+            Event::BuildEnd { .. } => &[],
+        }
+    }
+
     /// Whether the event does anything to a cache that another test could see: an operation,
     /// a locked or private mount (they coordinate), or a prune or teardown that removes one.
     pub fn acts_on_cache(&self) -> bool {
@@ -459,15 +470,7 @@ impl Program {
                 .events
                 .iter()
                 .map(|e| {
-                    let ks: &[u32] = match e {
-                        Event::Acquire { key, .. } | Event::Op { key, .. } => {
-                            std::slice::from_ref(key)
-                        }
-                        Event::Release { keys, .. }
-                        | Event::Prune { keys, .. }
-                        | Event::Teardown { keys, .. } => keys,
-                        Event::BuildEnd { .. } => &[],
-                    };
+                    let ks = e.keys();
                     if wide {
                         u64::MAX
                     } else {
@@ -546,15 +549,7 @@ impl Program {
             .map(|t| {
                 let mut set = fixedbitset::FixedBitSet::with_capacity(keys.len());
                 for e in &t.events {
-                    let ks: &[u32] = match e {
-                        Event::Acquire { key, .. } | Event::Op { key, .. } => {
-                            std::slice::from_ref(key)
-                        }
-                        Event::Release { keys, .. }
-                        | Event::Prune { keys, .. }
-                        | Event::Teardown { keys, .. } => keys,
-                        Event::BuildEnd { .. } => &[],
-                    };
+                    let ks = e.keys();
                     set.extend(ks.iter().map(|&k| k as usize));
                 }
                 // A key stands for its whole tree on disk.
