@@ -220,23 +220,13 @@ pub fn run(config: RunConfig) -> Result<RunReport, CompileError> {
     })
 }
 
-/// The counterexample for the verdict's violation `found`. A deterministic failure is its test
-/// alone, unshrunk. Otherwise the shrinker works apart from the verdict's search: a failed
+/// The counterexample for the verdict's violation `found` (never a deterministic failure: [`run`]
+/// takes those out before the search). The shrinker works apart from the verdict's search: a failed
 /// expectation (a symptom) first gets a short search for a causal oracle's violation
 /// (isolation, locking, …) to shrink instead, and sampled runs shrink up to [`WITNESSES`]
 /// violations; the schedules those searches ran are counted in `shrink_schedules`.
 fn explain(prog: &Program, config: &RunConfig, found: &Found) -> Counterexample {
     let (oracles, profile, world) = (config.options.oracles, config.profile, &config.world);
-    if found.deterministic {
-        let suite = crate::explore::shrink::alone(
-            &config.suite,
-            suite_index(&config.suite, world, found.violation.test),
-        );
-        let mut cx = replay_recorded(&suite, profile, world, oracles, &Schedule::default(), 0)
-            .expect("a test alone compiles and replays");
-        cx.deterministic = true;
-        return cx;
-    }
     let mut extra = 0;
     let mut witness = found.clone();
     let mut search_oracles = oracles;
@@ -339,7 +329,7 @@ fn shrink_best(
             break;
         };
         next = f.index + config.options.shard.1;
-        if f.violation.oracle != found.violation.oracle || f.deterministic {
+        if f.violation.oracle != found.violation.oracle {
             continue;
         }
         let cx = shrink_within(&f, left() / (WITNESSES - k) as u32);

@@ -21,8 +21,6 @@ pub enum CellVerdict {
     Unsupported,
     /// The exhaustive search was cut by its budget (and the random fallback found nothing).
     Unknown,
-    /// Only sampled schedules ran, and they found nothing: not a proof.
-    NotFound,
     /// Nothing to interleave (fewer than two tests run, or no cache effect).
     Vacuous,
 }
@@ -35,7 +33,6 @@ impl CellVerdict {
             CellVerdict::Violated => "violated",
             CellVerdict::Unsupported => "unsupported",
             CellVerdict::Unknown => "unknown",
-            CellVerdict::NotFound => "not-found",
             CellVerdict::Vacuous => "vacuous",
         }
     }
@@ -123,10 +120,8 @@ fn cell(
         ..Options::default()
     };
     let mut o = explore::explore(&prog, Strategy::Dfs { por: true }, cfg.budget, opts.clone());
-    let mut cut = None;
-    if let Verdict::Unknown(why) = &o.verdict {
+    if matches!(o.verdict, Verdict::Unknown(_)) {
         let dfs_schedules = o.schedules;
-        cut = Some(why.clone());
         o = explore::explore(
             &prog,
             Strategy::Random,
@@ -162,12 +157,8 @@ fn cell(
             .into();
         }
         Verdict::NotFound => {
-            // Only the random fallback after a cut search samples here: say both.
-            c.verdict = if cut.is_some() {
-                CellVerdict::Unknown
-            } else {
-                CellVerdict::NotFound
-            };
+            // Only the random fallback after a cut search samples here: still unknown.
+            c.verdict = CellVerdict::Unknown;
             c.reason = format!("{}: no violation found (not a proof)", c.reason);
         }
         Verdict::Vacuous(why) => {

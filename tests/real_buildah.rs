@@ -199,17 +199,22 @@ fn real_buildah_1_28_writes_where_the_model_says() {
 }
 
 fn build_raw(dir: &Path, tmp: &Path, file: &str) -> mountfuzz::real::Finished {
+    build_in(dir, tmp, &dir.join("ctl"), file)
+}
+
+/// One `buildah bud` of `file` with its root under `dir`, `TMPDIR=tmp` and `ctl` at `/ctl`.
+fn build_in(dir: &Path, tmp: &Path, ctl: &Path, file: &str) -> mountfuzz::real::Finished {
     let ctx = dir.join("ctx");
     std::fs::create_dir_all(&ctx).unwrap();
     std::fs::copy(static_busybox().unwrap(), ctx.join("busybox")).unwrap();
     std::fs::write(ctx.join("Containerfile"), file).unwrap();
-    std::fs::create_dir_all(dir.join("ctl")).unwrap();
+    std::fs::create_dir_all(ctl).unwrap();
     run_bounded(
-        mountfuzz::real::driver::buildah_bud(dir, &dir.join("ctl"))
+        mountfuzz::real::driver::buildah_bud(dir, ctl)
             .env("TMPDIR", tmp)
             .arg(ctx.join("Containerfile"))
             .arg(&ctx),
-        Duration::from_secs(120),
+        Duration::from_secs(180),
     )
     .unwrap()
 }
@@ -370,20 +375,7 @@ fn finding_1_28_a_prune_under_a_live_holder_leaves_it_on_a_deleted_dir() {
     let later = format!(
         "{PRELUDE}RUN --mount=type=cache,target=/test sh -c 'echo three > /test/g; cat /test/g > /ctl/l-g; cat /test/f1 > /ctl/l-f1 || echo missing > /ctl/l-f1'\n"
     );
-    let build = |dir: &Path, text: &str| {
-        let ctx = dir.join("ctx");
-        std::fs::create_dir_all(&ctx).unwrap();
-        std::fs::copy(static_busybox().unwrap(), ctx.join("busybox")).unwrap();
-        std::fs::write(ctx.join("Containerfile"), text).unwrap();
-        run_bounded(
-            mountfuzz::real::driver::buildah_bud(dir, &ctl_dir)
-                .env("TMPDIR", &tmp)
-                .arg(ctx.join("Containerfile"))
-                .arg(&ctx),
-            Duration::from_secs(180),
-        )
-        .unwrap()
-    };
+    let build = |dir: &Path, text: &str| build_in(dir, &tmp, &ctl_dir, text);
     std::thread::scope(|s| {
         let bg = s.spawn(|| build(&h, &holder));
         let start = std::time::Instant::now();

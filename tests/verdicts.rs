@@ -56,8 +56,9 @@ fn every_strategy_ends_within_its_budget_whatever_the_oracles() {
         for o in sets {
             let start = Instant::now();
             let out = explore_with(&prog, s, o, Budget::new(3_000, 2.0));
+            // A hang guard, not a speed target: before the fix random and PCT never returned.
             assert!(
-                start.elapsed() < Duration::from_secs(10),
+                start.elapsed() < Duration::from_secs(60),
                 "{s} {o:?} overran"
             );
             assert!(
@@ -122,7 +123,7 @@ fn dfs_finishing_exactly_at_its_budget_holds() {
     let suite = builtin::find("buildah-bud-cache").unwrap().suite();
     let world = World::new(Topology::Remote, Remedy::GlobalTmpdir);
     let prog = Program::compile(&suite, Profile::new(CUR), &world).unwrap();
-    // No oracle: nothing breaks, so the search runs to its end; a small tree (locked only).
+    // A small tree that holds: hazard-flag-order with the fix (locks in path order).
     let prog_small = Program::compile(
         &builtin::find("hazard-flag-order").unwrap().suite(),
         Profile::new(CUR).fixed(mountfuzz::engine::Quirk::FlagOrderLocking),
@@ -172,8 +173,8 @@ fn dfs_finishing_exactly_at_its_budget_holds() {
         );
         assert_eq!(short.schedules, n - 1);
     }
-    // The same through the CLI's library path: a budget of one execution on a shared suite is
-    // cut, never a proof.
+    // A budget of one execution on a suite whose tests share (no oracle, so nothing breaks
+    // first) is cut, never a proof.
     let o = explore_with(
         &prog,
         Strategy::Dfs { por: true },

@@ -39,11 +39,11 @@ fn below<'a>(abs: &'a str, dir: &str) -> Option<&'a str> {
 pub(crate) fn place(
     tests: &mut [TestProgram],
     keys: &[KeyInfo],
+    root: &[usize],
     files: &mut Vec<String>,
     file_ids: &mut HashMap<String, u32>,
     at: Vec<(usize, usize, String, bool)>,
 ) -> Vec<Removal> {
-    let root = roots(keys);
     let mut used: BTreeSet<(u32, u32)> = BTreeSet::new();
     for t in tests.iter_mut() {
         for e in &mut t.events {
@@ -94,16 +94,13 @@ pub(crate) fn place(
     removals
 }
 
-/// Per key (at most 64), the bit set of the keys that share its tree on disk (Buildah: nested
-/// dirs) — an event on one may touch what the others see. Just the key itself on BuildKit.
-pub(crate) fn groups(keys: &[KeyInfo], nested: bool) -> Vec<u64> {
-    let root = roots(keys);
-    (0..keys.len())
+/// Per key (at most 64), the bit set of the keys in its tree on disk (`root` from
+/// [`roots`]; on BuildKit every key is its own root) — an event on one may touch what the
+/// others see.
+pub(crate) fn groups(root: &[usize]) -> Vec<u64> {
+    (0..root.len())
         .map(|k| {
-            if !nested {
-                return 1 << k;
-            }
-            (0..keys.len())
+            (0..root.len())
                 .filter(|&j| root[j] == root[k])
                 .fold(0, |b, j| b | 1 << j)
         })

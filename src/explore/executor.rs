@@ -548,7 +548,6 @@ impl<'p> Machine<'p> {
                 let nf = self.nfiles();
                 let sk = *store as usize;
                 let idx = inst * nf + *cell as usize;
-                let present = !deleted && self.cells[sk][idx].value != ABSENT;
                 let fails = match op {
                     OpKind::Write | OpKind::Append if deleted => Some(Failure::DeletedDir {
                         key: *key,
@@ -561,11 +560,15 @@ impl<'p> Machine<'p> {
                     }),
                     // `rm -f` of nothing succeeds, even on a read-only mount (busybox rm looks
                     // before it unlinks).
-                    OpKind::Remove if *readonly && present => Some(Failure::ReadOnly {
-                        key: *key,
-                        file: *file,
-                        create: false,
-                    }),
+                    OpKind::Remove
+                        if *readonly && !deleted && self.cells[sk][idx].value != ABSENT =>
+                    {
+                        Some(Failure::ReadOnly {
+                            key: *key,
+                            file: *file,
+                            create: false,
+                        })
+                    }
                     OpKind::Wipe if *readonly && !deleted => self
                         .first_file(sk, inst, *removal)
                         .map(|f| Failure::ReadOnly {
@@ -847,14 +850,9 @@ impl<'p> Machine<'p> {
             }
             Event::Teardown { keys, removal } => {
                 self.bump(t);
+                // A teardown never reaches BuildKit's daemon (no keys, no removal there).
                 if *removal != NO_REMOVAL {
                     self.remove(&prog.removals[*removal as usize]);
-                } else {
-                    for k in keys {
-                        let k = *k as usize;
-                        self.cells[k].fill(EMPTY);
-                        self.table.keys[k].lock_gen += 1;
-                    }
                 }
                 self.say(t, None, |_| {
                     format!("teardown: rm -rf scratch ({} cache(s) there)", keys.len())

@@ -420,9 +420,15 @@ impl Program {
             });
         }
         let buildkit = profile.engine == crate::engine::Engine::BuildKit;
+        // The tree on disk each key belongs to (Buildah's dirs can nest; BuildKit's cannot).
+        let root: Vec<usize> = if buildkit {
+            (0..keys.len()).collect()
+        } else {
+            disk::roots(&keys)
+        };
         // (test, event, removed path, contents only): the Buildah removals to work out.
         let mut removal_at: Vec<(usize, usize, String, bool)> = Vec::new();
-        for (ti, t) in tests.iter().enumerate() {
+        for (ti, t) in tests.iter().enumerate().filter(|_| !buildkit) {
             for (ei, e) in t.events.iter().enumerate() {
                 if let Event::Op {
                     op: OpKind::Wipe,
@@ -457,13 +463,20 @@ impl Program {
         let removals = if buildkit {
             Vec::new()
         } else {
-            disk::place(&mut tests, &keys, &mut files, &mut file_ids, removal_at)
+            disk::place(
+                &mut tests,
+                &keys,
+                &root,
+                &mut files,
+                &mut file_ids,
+                removal_at,
+            )
         };
         let wide = keys.len() > 64;
         let groups = if wide {
             Vec::new()
         } else {
-            disk::groups(&keys, !buildkit)
+            disk::groups(&root)
         };
         for t in &mut tests {
             t.event_keys = t
@@ -539,11 +552,6 @@ impl Program {
                 _ => Vec::new(),
             })
             .collect();
-        let root = if buildkit {
-            (0..keys.len()).collect()
-        } else {
-            disk::roots(&keys)
-        };
         let test_keys = tests
             .iter()
             .map(|t| {

@@ -126,7 +126,7 @@ pub fn verify(suite: &str, cells: &[Cell]) -> String {
             c.schedules, c.distinct_states, c.reason
         );
         match c.verdict {
-            CellVerdict::Holds | CellVerdict::NotFound | CellVerdict::Vacuous => {
+            CellVerdict::Holds | CellVerdict::Vacuous => {
                 let proof = c.proof.map_or("none", |p| p.name());
                 out.push_str(&format!(
                     "      <system-out>{} (proof: {proof}): {}</system-out>\n",

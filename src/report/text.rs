@@ -160,19 +160,8 @@ pub fn render(report: &RunReport, replay_path: Option<&str>) -> String {
             let _ = writeln!(out, "UNKNOWN: {setting}\n  {why}; {basis}");
         }
         Verdict::Violated(found) => {
-            if found.deterministic {
-                let _ = writeln!(
-                    out,
-                    "VIOLATED (deterministic failure): {setting}\n  test {:?} fails on its own; no interleaving is needed",
-                    report
-                        .counterexample
-                        .as_ref()
-                        .and_then(|c| c.tests.first())
-                        .map_or("?", String::as_str)
-                );
-            } else {
-                let _ = writeln!(out, "VIOLATED: {setting}");
-            }
+            // Deterministic failures were reported above; this one needs an interleaving.
+            let _ = writeln!(out, "VIOLATED: {setting}");
             let _ = writeln!(out, "  found by {basis}");
             let _ = writeln!(
                 out,
