@@ -46,25 +46,7 @@ fn tiny() -> Shape {
     }
 }
 
-proptest! {
-    #![proptest_config(mountfuzz::testing::proptest_config("proptest-regressions/explore.txt", 32))]
-
-    /// For every oracle alone, DFS with partial-order reduction finds a violation exactly when
-    /// plain DFS does (on suites small enough for plain DFS to finish).
-    #[test]
-    fn por_agrees_with_plain_dfs(s in suite(tiny()), engine in prop::sample::select(Engine::ALL.to_vec()), remote in any::<bool>()) {
-        let world = World::new(if remote { Topology::Remote } else { Topology::Local }, Remedy::None);
-        let profile = Profile::new(engine).fixed(Quirk::PrivateRejected);
-        let prog = Program::compile(&s, profile, &world).unwrap();
-        for o in Oracle::ALL {
-            let plain = explore_with(&prog, Strategy::Dfs { por: false }, Oracles::of(&[o]), 40_000);
-            prop_assume!(!matches!(plain.verdict, Verdict::Unknown(_)));
-            let por = explore_with(&prog, Strategy::Dfs { por: true }, Oracles::of(&[o]), 40_000);
-            prop_assert_eq!(violated(&plain).is_some(), violated(&por).is_some(), "oracle {}: plain {:?} vs por {:?}", o, plain.verdict, por.verdict);
-            prop_assert!(por.schedules <= plain.schedules);
-        }
-    }
-}
+// POR against plain DFS on generated suites that share caches: `tests/por.rs`.
 
 #[test]
 fn server_env_is_proved_statically_where_plain_dfs_cannot_finish() {

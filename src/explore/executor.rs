@@ -546,8 +546,15 @@ impl<'p> Machine<'p> {
                 // 1.28.2, semantics.md §6): nothing can be created there and nothing is left.
                 let deleted = hold.dir_gen != self.table.keys[k].dir_gen;
                 let nf = self.nfiles();
-                let sk = *store as usize;
-                let idx = inst * nf + *cell as usize;
+                // Instance 0 is the cache dir on disk, in the tree it shares with nested dirs.
+                // A further instance (BuildKit; a Buildah with private allowed, whose pool dirs
+                // `<dir>-N` nest in nothing) keeps its files in its own key's cells.
+                let (sk, cell, removal) = if inst == 0 {
+                    (*store as usize, *cell, *removal)
+                } else {
+                    (k, *file, NO_REMOVAL)
+                };
+                let idx = inst * nf + cell as usize;
                 let fails = match op {
                     OpKind::Write | OpKind::Append if deleted => Some(Failure::DeletedDir {
                         key: *key,
@@ -570,7 +577,7 @@ impl<'p> Machine<'p> {
                         })
                     }
                     OpKind::Wipe if *readonly && !deleted => self
-                        .first_file(sk, inst, *removal)
+                        .first_file(sk, inst, removal)
                         .map(|f| Failure::ReadOnly {
                             key: *key,
                             file: f,
@@ -703,11 +710,11 @@ impl<'p> Machine<'p> {
                         });
                     }
                     OpKind::Wipe => {
-                        let lock_gone = if *removal == NO_REMOVAL {
+                        let lock_gone = if removal == NO_REMOVAL {
                             self.cells[k][inst * nf..(inst + 1) * nf].fill(EMPTY);
                             false
                         } else {
-                            let r = &prog.removals[*removal as usize];
+                            let r = &prog.removals[removal as usize];
                             self.remove(r);
                             r.locks.contains(key)
                         };
@@ -869,8 +876,13 @@ impl<'p> Machine<'p> {
                 *cell = EMPTY;
             }
         }
+        let nf = self.nfiles();
         for &k in &r.dirs {
             self.table.keys[k as usize].dir_gen += 1;
+            // Further instances (pool dirs beside the removed dir) go with it.
+            if let Some(extra) = self.cells[k as usize].get_mut(nf..) {
+                extra.fill(EMPTY);
+            }
         }
         for &k in &r.locks {
             self.table.keys[k as usize].lock_gen += 1;

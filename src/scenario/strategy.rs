@@ -25,6 +25,15 @@ pub struct Shape {
     pub sharing: Vec<Sharing>,
     /// Whether prunes and teardowns appear.
     pub prune_and_teardown: bool,
+    /// Cache mounts per RUN (each operation picks one of them).
+    pub mounts: std::ops::RangeInclusive<usize>,
+    /// Builds and prunes run without `TMPDIR=$SCRATCH`, so every test uses the default cache
+    /// parent and tests share caches in both topologies.
+    pub shared_tmpdir: bool,
+    /// Whether a RUN's unmount may fail (for the unlock-skipped quirk).
+    pub unmount_failures: bool,
+    /// File names (below a mount target) to draw from.
+    pub files: Vec<&'static str>,
 }
 
 impl Default for Shape {
@@ -37,43 +46,100 @@ impl Default for Shape {
             targets: vec!["/test", "/test2"],
             sharing: vec![Sharing::Shared, Sharing::Locked],
             prune_and_teardown: true,
+            mounts: 1..=1,
+            shared_tmpdir: false,
+            unmount_failures: false,
+            files: vec!["world", "other"],
         }
     }
 }
 
-fn op() -> impl Strategy<Value = CacheOp> {
-    let file = prop::sample::select(vec!["world", "other"]).prop_map(String::from);
+impl Shape {
+    /// Small suites whose tests share caches in every way the model relates them: one dir,
+    /// nested dirs (`/a`, `/a/b`), prunes of the common parent, several mounts per RUN, unmount
+    /// failures, every sharing mode. Small enough for plain DFS to finish most of them.
+    pub fn sharing() -> Shape {
+        Shape {
+            tests: 2..=3,
+            builds: 1..=1,
+            runs: 1..=1,
+            ops: 1..=2,
+            targets: vec!["/a", "/a/b", "/c"],
+            sharing: vec![Sharing::Shared, Sharing::Locked, Sharing::Private],
+            prune_and_teardown: true,
+            mounts: 1..=2,
+            shared_tmpdir: true,
+            unmount_failures: true,
+            // `b/world` through `/a` is `world` through `/a/b`.
+            files: vec!["world", "other", "b/world"],
+        }
+    }
+
+    fn env(&self) -> std::collections::BTreeMap<String, String> {
+        if self.shared_tmpdir {
+            Default::default()
+        } else {
+            scratch_tmpdir()
+        }
+    }
+}
+
+fn op(mounts: usize, files: Vec<&'static str>) -> impl Strategy<Value = CacheOp> {
+    let file = prop::sample::select(files).prop_map(String::from);
     let data = prop::sample::select(vec!["hello", "world", "x"]).prop_map(String::from);
+    let m = 0..mounts;
     prop_oneof![
-        4 => (file.clone(), data.clone()).prop_map(|(file, data)| CacheOp::Write { mount: 0, file, data }),
-        1 => (file.clone(), data).prop_map(|(file, data)| CacheOp::Append { mount: 0, file, data }),
-        4 => file.clone().prop_map(|file| CacheOp::Read { mount: 0, file }),
-        1 => file.prop_map(|file| CacheOp::Remove { mount: 0, file }),
-        1 => Just(CacheOp::Wipe { mount: 0 }),
+        4 => (m.clone(), file.clone(), data.clone()).prop_map(|(mount, file, data)| CacheOp::Write { mount, file, data }),
+        1 => (m.clone(), file.clone(), data).prop_map(|(mount, file, data)| CacheOp::Append { mount, file, data }),
+        4 => (m.clone(), file.clone()).prop_map(|(mount, file)| CacheOp::Read { mount, file }),
+        1 => (m.clone(), file).prop_map(|(mount, file)| CacheOp::Remove { mount, file }),
+        1 => m.prop_map(|mount| CacheOp::Wipe { mount }),
     ]
 }
 
 fn run_step(shape: &Shape) -> impl Strategy<Value = RunStep> + use<> {
-    (
-        prop::sample::select(shape.targets.clone()),
-        prop::sample::select(shape.sharing.clone()),
-        prop::collection::vec(op(), shape.ops.clone()),
-    )
-        .prop_map(|(target, sharing, ops)| RunStep {
-            mounts: vec![MountSpec {
-                sharing,
-                ..MountSpec::cache(target)
-            }],
-            workdir: "/".into(),
-            ops,
-            unmount_fails: false,
-        })
+    let (targets, sharing, ops) = (
+        shape.targets.clone(),
+        shape.sharing.clone(),
+        shape.ops.clone(),
+    );
+    let files = shape.files.clone();
+    let fails = if shape.unmount_failures {
+        prop::bool::weighted(0.1).boxed()
+    } else {
+        Just(false).boxed()
+    };
+    (shape.mounts.clone(), fails).prop_flat_map(move |(n, unmount_fails)| {
+        (
+            prop::collection::vec(
+                (
+                    prop::sample::select(targets.clone()),
+                    prop::sample::select(sharing.clone()),
+                ),
+                n,
+            ),
+            prop::collection::vec(op(n, files.clone()), ops.clone()),
+        )
+            .prop_map(move |(mounts, ops)| RunStep {
+                mounts: mounts
+                    .into_iter()
+                    .map(|(target, sharing)| MountSpec {
+                        sharing,
+                        ..MountSpec::cache(target)
+                    })
+                    .collect(),
+                workdir: "/".into(),
+                ops,
+                unmount_fails,
+            })
+    })
 }
 
 fn step(shape: &Shape) -> impl Strategy<Value = Step> + use<> {
-    let build = prop::collection::vec(run_step(shape), shape.runs.clone()).prop_map(|runs| {
+    let env = shape.env();
+    let build = prop::collection::vec(run_step(shape), shape.runs.clone()).prop_map(move |runs| {
         Step::Build(Build {
-            env: scratch_tmpdir(),
+            env: env.clone(),
             runs,
             expect: Expect::Success,
         })
@@ -81,7 +147,7 @@ fn step(shape: &Shape) -> impl Strategy<Value = Step> + use<> {
     if shape.prune_and_teardown {
         prop_oneof![
             6 => build,
-            1 => Just(Step::Prune { env: scratch_tmpdir() }),
+            1 => Just(Step::Prune { env: shape.env() }),
         ]
         .boxed()
     } else {
