@@ -59,6 +59,9 @@ pub struct Cell {
     pub steps: u64,
     /// One line: the violation, what was skipped, or why unknown.
     pub reason: String,
+    /// The cell's own witness, for a violation: its schedule replays on the cell's program
+    /// (the suite with the cell's sharing, the cell's engine and world).
+    pub witness: Option<Box<crate::explore::Found>>,
 }
 
 /// Settings of a verification.
@@ -108,6 +111,7 @@ fn cell(
         distinct_states: 0,
         steps: 0,
         reason: String::new(),
+        witness: None,
     };
     if let Some(u) = &prog.unsupported {
         c.verdict = CellVerdict::Unsupported;
@@ -167,6 +171,7 @@ fn cell(
         }
         Verdict::Violated(f) => {
             c.verdict = CellVerdict::Violated;
+            c.witness = Some(f.clone());
             c.reason = format!(
                 "[{}] {}{}",
                 f.violation.oracle,

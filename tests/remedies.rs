@@ -2,12 +2,14 @@
 //! `buildah-bud-cache` suite), pinned with the reason for its verdict. A `holds` must rest on a
 //! proof (exhaustive or static); skip-remote runs nothing, so it is vacuous.
 
-use mountfuzz::engine::{BuildahVersion, Engine};
-use mountfuzz::explore::Budget;
+use mountfuzz::check::Oracles;
+use mountfuzz::engine::{BuildahVersion, Engine, Profile};
+use mountfuzz::explore::replay::replay;
+use mountfuzz::explore::{Budget, Program};
 use mountfuzz::mount::Sharing;
 use mountfuzz::scenario::builtin;
 use mountfuzz::verify::{Cell, CellVerdict, VerifyConfig, verify};
-use mountfuzz::world::{Remedy, Topology};
+use mountfuzz::world::{Remedy, Topology, World};
 
 /// The expected verdict, the oracle (or phrase) its reason must name, and why.
 fn expected(
@@ -95,6 +97,25 @@ fn every_cell_of_the_matrix_has_its_reason() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Each violated cell's reason is its own witness's: the witness replays, strictly, on that
+    // cell's program to the same violation, and the reason states it.
+    for c in cells.iter().filter(|c| c.verdict == CellVerdict::Violated) {
+        let w = c.witness.as_ref().expect("a violated cell keeps its witness");
+        let suite = builtin::find("buildah-bud-cache").unwrap().suite().with_sharing(c.sharing);
+        let world = World::new(Topology::Remote, c.remedy);
+        let prog = Program::compile(&suite, Profile::new(c.engine), &world).unwrap();
+        let r = replay(&prog, &w.schedule, Oracles::all(), false, false).unwrap();
+        let v = r.violation.expect("the witness reproduces");
+        assert_eq!(v, w.violation, "{} {} {}", c.engine, c.sharing, c.remedy);
+        assert!(
+            c.reason.starts_with(&format!("[{}] {}", v.oracle, v.message)),
+            "{} {} {}: {}",
+            c.engine,
+            c.sharing,
+            c.remedy,
+            c.reason
+        );
+    }
     // The remedies that hold do so on real exploration, not on an empty suite.
     let holds = cells
         .iter()
