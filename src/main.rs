@@ -596,6 +596,7 @@ fn cmd_real(a: RealArgs) -> Result<u8, String> {
         a.remedies.clone()
     };
     let mut all_agree = true;
+    let mut harness_failed = false;
     let mut rows = Vec::new();
     if !a.json {
         println!(
@@ -618,7 +619,9 @@ fn cmd_real(a: RealArgs) -> Result<u8, String> {
             Duration::from_secs(a.seconds),
         )
         .map_err(|e| e.to_string())?;
-        all_agree &= c.agree();
+        let harness = c.harness_failure();
+        harness_failed |= harness.is_some();
+        all_agree &= c.agree() || harness.is_some();
         let real_reads = c
             .real
             .as_ref()
@@ -632,17 +635,17 @@ fn cmd_real(a: RealArgs) -> Result<u8, String> {
         if a.json {
             rows.push(serde_json::json!({
                 "remedy": remedy.name(), "tests": c.tests, "model": c.model, "real": real_reads,
-                "agree": c.agree(), "seconds_per_unit": per_unit,
+                "agree": c.agree() && harness.is_none(), "harness_failure": harness, "seconds_per_unit": per_unit,
                 "processes": c.real.as_ref().ok().map(|r| r.processes),
                 "engine_failures_retried": c.real.as_ref().ok().map(|r| r.retried.clone()),
             }));
         } else {
             println!(
                 "\nremedy {remedy}: {}",
-                if c.agree() {
-                    "model and real agree"
-                } else {
-                    "MODEL-FIDELITY MISMATCH"
+                match (&harness, c.agree()) {
+                    (Some(why), _) => format!("HARNESS FAILURE (nothing compared): {why}"),
+                    (None, true) => "model and real agree".into(),
+                    (None, false) => "MODEL-FIDELITY MISMATCH".into(),
                 }
             );
             for (i, t) in c.tests.iter().enumerate() {
@@ -676,7 +679,12 @@ fn cmd_real(a: RealArgs) -> Result<u8, String> {
             serde_json::json!({"topology": a.topology.to_string(), "units": unit_schedule.to_string(), "runs": rows})
         );
     }
-    Ok(if all_agree { 0 } else { 1 })
+    // A harness failure checked nothing: exit 3 (unknown), unless a mismatch was shown too.
+    Ok(match (all_agree, harness_failed) {
+        (false, _) => 1,
+        (true, true) => 3,
+        (true, false) => 0,
+    })
 }
 
 fn cmd_stress(a: StressArgs) -> Result<u8, String> {

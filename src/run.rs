@@ -573,6 +573,18 @@ impl RealComparison {
             _ => false,
         }
     }
+
+    /// Why the real side could not be checked at all (no engine, no real counterpart, an
+    /// engine failure outside the workload after every retry, a file the harness could not
+    /// handle): a harness failure, never a model-fidelity mismatch. A timeout is an outcome
+    /// (the real run blocked), so it is not one.
+    pub fn harness_failure(&self) -> Option<String> {
+        use crate::real::driver::RealError;
+        match &self.real {
+            Err(RealError::Timeout(_)) | Ok(_) => None,
+            Err(e) => Some(e.to_string()),
+        }
+    }
 }
 
 /// Runs `units` of `suite` in `world` both in the model (Buildah 1.28, the binary here) and on

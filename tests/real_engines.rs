@@ -157,6 +157,21 @@ fn forward_env_has_no_real_counterpart() {
         deadline: Duration::from_secs(10),
     };
     assert!(matches!(driver::run(&cfg), Err(RealError::Unsupported(_))));
+    // Reported as a harness failure (nothing compared), never as a model-fidelity mismatch.
+    let c = mountfuzz::run::compare_with_real(
+        &cfg.suite,
+        &cfg.world,
+        &"0.1.0".parse().unwrap(),
+        cfg.deadline,
+    )
+    .unwrap();
+    assert!(!c.agree());
+    assert!(
+        c.harness_failure()
+            .is_some_and(|w| w.contains("no real counterpart")),
+        "{:?}",
+        c.harness_failure()
+    );
 }
 
 /// Test a locks /a in a RUN that also mounts /b; test b then locks /a.
@@ -326,4 +341,66 @@ proptest! {
         let c = mountfuzz::run::compare_with_real(&s, &world, &units, Duration::from_secs(120)).unwrap();
         prop_assert!(c.agree(), "{:?} {units}: model {:?}, real {:?}", world.topology, c.model, c.real.as_ref().map(|r| &r.reads));
     }
+}
+
+/// A test that writes, prunes its cache parent, then reads: the prune must not take the
+/// harness's control dir with it (it once did under server-env, where the server's cache parent
+/// is the one the client prunes, and the lost outputs read as a model-fidelity mismatch).
+fn write_prune_read() -> Suite {
+    let m = MountSpec::cache("/test");
+    let build = |ops: Vec<CacheOp>| {
+        Step::Build(Build {
+            env: scratch_tmpdir(),
+            runs: vec![RunStep {
+                mounts: vec![m.clone()],
+                workdir: "/".into(),
+                ops,
+                unmount_fails: false,
+            }],
+            expect: Expect::Success,
+        })
+    };
+    Suite {
+        name: "prune".into(),
+        tests: vec![TestCase {
+            name: "p".into(),
+            steps: vec![
+                build(vec![CacheOp::Write {
+                    mount: 0,
+                    file: "world".into(),
+                    data: "hello".into(),
+                }]),
+                Step::Prune {
+                    env: scratch_tmpdir(),
+                },
+                build(vec![CacheOp::Read {
+                    mount: 0,
+                    file: "world".into(),
+                }]),
+            ],
+        }],
+    }
+}
+
+#[test]
+fn the_control_dir_survives_a_workloads_prune_under_server_env() {
+    // The control mount lies outside every cache parent (the model says where).
+    let profile = Profile::new(driver::ENGINE);
+    let spec = profile.parse_mount(driver::CONTROL_MOUNT).unwrap();
+    let env = mountfuzz::engine::CacheEnv {
+        tmpdir: Some("/t".into()),
+        ..Default::default()
+    };
+    let loc = profile.locate(&spec, "/", &env).unwrap();
+    assert!(!loc.contained, "{loc:?}");
+    assert!(!mountfuzz::engine::path::is_within(
+        &loc.dir,
+        &profile.cache_parent(&env)
+    ));
+    if skip("podman") {
+        return;
+    }
+    let world = World::new(Topology::Remote, Remedy::ServerEnv);
+    // Write, prune (the client's TMPDIR is the server's here), read: nothing is left.
+    assert_eq!(agree(&write_prune_read(), world, "0.0.0"), None);
 }

@@ -100,15 +100,22 @@ fn every_cell_of_the_matrix_has_its_reason() {
     // Each violated cell's reason is its own witness's: the witness replays, strictly, on that
     // cell's program to the same violation, and the reason states it.
     for c in cells.iter().filter(|c| c.verdict == CellVerdict::Violated) {
-        let w = c.witness.as_ref().expect("a violated cell keeps its witness");
-        let suite = builtin::find("buildah-bud-cache").unwrap().suite().with_sharing(c.sharing);
+        let w = c
+            .witness
+            .as_ref()
+            .expect("a violated cell keeps its witness");
+        let suite = builtin::find("buildah-bud-cache")
+            .unwrap()
+            .suite()
+            .with_sharing(c.sharing);
         let world = World::new(Topology::Remote, c.remedy);
         let prog = Program::compile(&suite, Profile::new(c.engine), &world).unwrap();
         let r = replay(&prog, &w.schedule, Oracles::all(), false, false).unwrap();
         let v = r.violation.expect("the witness reproduces");
         assert_eq!(v, w.violation, "{} {} {}", c.engine, c.sharing, c.remedy);
         assert!(
-            c.reason.starts_with(&format!("[{}] {}", v.oracle, v.message)),
+            c.reason
+                .starts_with(&format!("[{}] {}", v.oracle, v.message)),
             "{} {} {}: {}",
             c.engine,
             c.sharing,

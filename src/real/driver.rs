@@ -1,10 +1,15 @@
-//! The real-engine driver. Each cache RUN of the suite becomes a *gate* RUN (no cache mount; it
-//! waits for `/ctl/go-ID`) and a *work* RUN (the cache mounts; it performs the operations, writes
-//! what its reads return to `/ctl/out-ID-N`, and touches `/ctl/done-ID`). The harness releases
-//! units in schedule order and waits for each to finish, so the real run follows the same
-//! RUN-level schedule as the model (`explore::units`). The control dir is a `-v` volume for
-//! Buildah and a cache mount of its own (`id=mountfuzz-ctl`) for podman-remote, whose host path
-//! the harness computes with the engine model.
+//! The real-engine driver. Each cache RUN of the suite becomes a *gate* RUN, which waits for
+//! `/ctl/go-ID` and mounts nothing of the suite's, and a *work* RUN (the suite's cache mounts;
+//! it performs the operations, writes what its reads return to `/ctl/out-ID-N`, and touches
+//! `/ctl/done-ID`). The harness releases units in schedule order and waits for each to finish,
+//! so the real run follows the same RUN-level schedule as the model (`explore::units`).
+//!
+//! `/ctl` is the control dir. For local Buildah it is a `-v` volume. For podman-remote, whose
+//! builds cannot see the client's files, both RUNs mount it as a cache of its own,
+//! [`CONTROL_MOUNT`], first in flag order: its id `../mountfuzz-ctl` puts it beside the server's
+//! cache parent, not in it (1.28 does not hash ids; `tests/real_buildah.rs` shows such an id
+//! escaping), so a workload's own prune (`rm -rf` of the parent) cannot wipe it. The harness
+//! computes its host path with the engine model.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +22,10 @@ use crate::explore::Schedule;
 use crate::mount::{Dialect, MountSpec, display};
 use crate::scenario::{Build, CacheOp, Step, Suite};
 use crate::world::{Remedy, Topology, World};
+
+/// The control dir's cache mount under podman-remote (see the module doc): shared, and outside
+/// every cache parent.
+pub const CONTROL_MOUNT: &str = "type=cache,id=../mountfuzz-ctl,target=/ctl,sharing=shared";
 
 /// The engine binary this driver runs (Debian 12's).
 pub const ENGINE: Engine = Engine::Buildah(BuildahVersion::V1_28);
@@ -208,9 +217,9 @@ fn containerfile(
     remote: bool,
 ) -> Result<(String, Vec<usize>), RealError> {
     let ctl = if remote {
-        "--mount=type=cache,id=mountfuzz-ctl,target=/ctl,sharing=shared "
+        format!("--mount={CONTROL_MOUNT} ")
     } else {
-        ""
+        String::new()
     };
     let mut text = String::from(
         "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\",\"ln\",\"-s\",\"/bin/busybox\",\"/bin/sh\"]\n",
@@ -365,7 +374,7 @@ fn attempt(cfg: &RealConfig, deadline: Instant) -> Result<RealOutcome, RealError
         );
         let ctl = if remote {
             let spec = profile
-                .parse_mount("type=cache,id=mountfuzz-ctl,target=/ctl")
+                .parse_mount(CONTROL_MOUNT)
                 .expect("a fixed, valid mount");
             let env = CacheEnv {
                 tmpdir: Some(server_tmp.display().to_string()),
