@@ -66,7 +66,7 @@ enum OpB {
 #[derive(Arbitrary, Debug)]
 enum StepB {
     Build {
-        target: bool,
+        target: u8,
         locked: bool,
         ops: Vec<OpB>,
     },
@@ -81,7 +81,12 @@ struct Input {
     schedule: Vec<u8>,
     remote: bool,
     current: bool,
+    /// Every build and prune without `TMPDIR=$SCRATCH`: the tests share one cache parent.
+    shared: bool,
 }
+
+/// Mount targets: two apart, and two whose dirs nest on Buildah 1.28.
+const TARGETS: [&str; 4] = ["/test", "/test2", "/a", "/a/b"];
 
 fn file(b: bool) -> String {
     if b { "world".into() } else { "other".into() }
@@ -89,6 +94,13 @@ fn file(b: bool) -> String {
 
 /// The suite the bytes describe (at most 4 tests of 4 steps of 4 operations).
 fn suite(input: &Input) -> Suite {
+    let env = || {
+        if input.shared {
+            BTreeMap::new()
+        } else {
+            scratch_tmpdir()
+        }
+    };
     let tests = input
         .tests
         .iter()
@@ -105,7 +117,7 @@ fn suite(input: &Input) -> Suite {
                         locked,
                         ops,
                     } => Step::Build(Build {
-                        env: scratch_tmpdir(),
+                        env: env(),
                         runs: vec![RunStep {
                             mounts: vec![MountSpec {
                                 sharing: if *locked {
@@ -113,7 +125,7 @@ fn suite(input: &Input) -> Suite {
                                 } else {
                                     Sharing::Shared
                                 },
-                                ..MountSpec::cache(if *target { "/test" } else { "/test2" })
+                                ..MountSpec::cache(TARGETS[*target as usize % TARGETS.len()])
                             }],
                             workdir: "/".into(),
                             ops: ops
@@ -145,9 +157,7 @@ fn suite(input: &Input) -> Suite {
                         }],
                         expect: Expect::Success,
                     }),
-                    StepB::Prune => Step::Prune {
-                        env: scratch_tmpdir(),
-                    },
+                    StepB::Prune => Step::Prune { env: env() },
                     StepB::Teardown => Step::Teardown,
                 })
                 .collect(),
@@ -158,9 +168,15 @@ fn suite(input: &Input) -> Suite {
     }
 }
 
-/// `schedule`: bytes become a suite and a schedule, run where isolation must hold (Buildah with
-/// each test's TMPDIR reaching its builds: local, or remote with server-env; expectations
-/// calibrated alone). A violation, a panic or a replay that differs is a bug.
+/// `schedule`: bytes become a suite and a schedule.
+/// - Isolated worlds (each test's TMPDIR reaches its builds: local, or remote with server-env;
+///   expectations calibrated alone): a violation is a bug.
+/// - Shared worlds (one cache parent for all, so tests interfere): the replay must be
+///   deterministic; on small suites DFS with the reduction must find a violation exactly when
+///   plain DFS does; and a violation the schedule reaches must shrink to a counterexample that
+///   still reproduces it.
+///
+/// A panic or a replay that differs is a bug in either.
 pub fn schedule(data: &[u8]) {
     let Ok(input) = Input::arbitrary(&mut Unstructured::new(data)) else {
         return;
@@ -174,10 +190,10 @@ pub fn schedule(data: &[u8]) {
     } else {
         BuildahVersion::V1_28
     });
-    let world = if input.remote {
-        World::new(Topology::Remote, Remedy::ServerEnv)
-    } else {
-        World::new(Topology::Local, Remedy::None)
+    let world = match (input.shared, input.remote) {
+        (true, _) => World::new(Topology::Local, Remedy::None),
+        (false, true) => World::new(Topology::Remote, Remedy::ServerEnv),
+        (false, false) => World::new(Topology::Local, Remedy::None),
     };
     let profile = Profile::new(engine);
     let s = calibrate(&s, profile, &world).expect("generated suites compile");
@@ -194,15 +210,69 @@ pub fn schedule(data: &[u8]) {
             .collect(),
     );
     let first = replay(&prog, &schedule, Oracles::all(), false, true).expect("lenient replay fits");
-    assert!(
-        first.violation.is_none(),
-        "isolated tests broke: {:?}\n{s:#?}\nschedule {schedule}",
-        first.violation
-    );
     let again = replay(&prog, &schedule, Oracles::all(), false, true).expect("lenient replay fits");
     assert_eq!(
         (&first.executed, first.steps, &first.violation),
         (&again.executed, again.steps, &again.violation),
         "replay is deterministic"
     );
+    if !input.shared {
+        assert!(
+            first.violation.is_none(),
+            "isolated tests broke: {:?}\n{s:#?}\nschedule {schedule}",
+            first.violation
+        );
+        return;
+    }
+    if prog.total_events() <= 14 {
+        let dfs = |por| {
+            crate::explore::explore(
+                &prog,
+                crate::explore::Strategy::Dfs { por },
+                crate::explore::Budget::new(5_000, 5.0),
+                crate::explore::Options::default(),
+            )
+        };
+        let plain = dfs(false);
+        if !matches!(plain.verdict, crate::explore::Verdict::Unknown(_)) {
+            let por = dfs(true);
+            let violated = |o: &crate::explore::Outcome| {
+                matches!(o.verdict, crate::explore::Verdict::Violated(_))
+            };
+            assert_eq!(
+                violated(&plain),
+                violated(&por),
+                "plain {:?} vs por {:?}\n{s:#?}",
+                plain.verdict,
+                por.verdict
+            );
+        }
+    }
+    if let Some(v) = first.violation {
+        let found = crate::explore::Found {
+            schedule: first.executed.clone(),
+            violation: v,
+            index: 0,
+            deterministic: false,
+        };
+        let shrunk = crate::explore::shrink::shrink(
+            &s,
+            profile,
+            &world,
+            Oracles::all(),
+            &found,
+            std::time::Duration::from_millis(200),
+        );
+        let cx = crate::run::replay_recorded(
+            &shrunk.suite,
+            profile,
+            &world,
+            Oracles::all(),
+            &shrunk.schedule,
+            0,
+        )
+        .expect("a shrunk counterexample compiles and replays");
+        let again = cx.violation.expect("the shrunk counterexample reproduces");
+        assert_eq!(again.oracle, found.violation.oracle, "{s:#?}");
+    }
 }
