@@ -1,5 +1,5 @@
-//! Schedules to first violation for every hazard the engines carry, per strategy, median over
-//! 31 seeds: the README's hazard table. `cargo bench --bench hazards` (prints Markdown).
+//! Schedules and time (µs, the whole exploration to its verdict) to first violation for every
+//! hazard the engines carry, per strategy, median over 31 seeds: the README's hazard table. `cargo bench --bench hazards` (prints Markdown).
 
 use mountfuzz::check::{Oracle, Oracles};
 use mountfuzz::engine::{BuildahVersion, Engine, Profile};
@@ -102,6 +102,7 @@ fn main() {
         .unwrap();
         let mut cells = Vec::new();
         for strategy in strategies {
+            let mut times: Vec<f64> = Vec::new();
             let mut counts: Vec<u64> = (0..SEEDS)
                 .map(|seed| {
                     let opts = Options {
@@ -111,7 +112,10 @@ fn main() {
                     };
                     let o = explore::explore(&prog, strategy, Budget::new(BUDGET, 60.0), opts);
                     match o.verdict {
-                        Verdict::Violated(_) => o.schedules,
+                        Verdict::Violated(_) => {
+                            times.push(o.elapsed.as_secs_f64() * 1e6);
+                            o.schedules
+                        }
                         _ => u64::MAX,
                     }
                 })
@@ -122,7 +126,11 @@ fn main() {
             cells.push(if median == u64::MAX {
                 format!("not found ({found}/{SEEDS} seeds within {BUDGET})")
             } else {
-                format!("{median} ({found}/{SEEDS})")
+                times.sort_by(f64::total_cmp);
+                format!(
+                    "{median} ({found}/{SEEDS}), {:.0} µs",
+                    times[times.len() / 2]
+                )
             });
         }
         println!("| {label} | {engine} | {oracle} | {} |", cells.join(" | "));
