@@ -809,6 +809,7 @@ fn cmd_where(a: WhereArgs) -> Result<u8, String> {
         ));
     }
     let env = CacheEnv {
+        build: None,
         tmpdir: a.tmpdir,
         image_copy_tmp_dir: a.image_copy_tmp_dir,
         host_uid: a.host_uid,
@@ -825,6 +826,7 @@ fn cmd_where(a: WhereArgs) -> Result<u8, String> {
             "id": loc.id,
             "lock_file": loc.lock_file,
             "contained": loc.contained,
+            "subpath": loc.subpath,
             "sharing": spec.sharing.name(),
         });
         println!("{v}");
@@ -832,6 +834,15 @@ fn cmd_where(a: WhereArgs) -> Result<u8, String> {
         println!("{}", loc.dir);
         if let Some(l) = &loc.lock_file {
             println!("lock file: {l}");
+        }
+        if !loc.subpath.is_empty() {
+            println!("the mount shows its subdirectory {}", loc.subpath);
+        }
+        if spec.from.is_some() && matches!(a.engine, Engine::Buildah(_)) {
+            println!(
+                "(the mount point of {:?} in the build: the build's own, not persistent)",
+                spec.from.as_deref().unwrap_or_default()
+            );
         }
         if !loc.contained {
             println!("warning: outside the cache parent {}", loc.parent);

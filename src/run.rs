@@ -87,6 +87,8 @@ pub struct RunReport {
     pub outcome: Outcome,
     /// Tests the world skipped (coverage lost).
     pub skipped: Vec<String>,
+    /// What the model represents only in part ([`Program::notes`]).
+    pub notes: Vec<String>,
     /// Why the engine cannot run this suite at all, if so.
     pub unsupported: Option<String>,
     /// The minimal counterexample, when a violation was found.
@@ -151,6 +153,7 @@ pub fn run(config: RunConfig) -> Result<RunReport, CompileError> {
         config.suite = config.suite.clone().with_sharing(s);
     }
     let all = Program::compile(&config.suite, config.profile, &config.world)?;
+    let notes = all.notes.clone();
     // Tests that fail on their own are reported as such and left out of the search, which then
     // looks for what only an interleaving of the others can break.
     let mut deterministic = Vec::new();
@@ -211,6 +214,7 @@ pub fn run(config: RunConfig) -> Result<RunReport, CompileError> {
         _ => None,
     };
     Ok(RunReport {
+        notes,
         deterministic,
         skipped: prog.skipped.clone(),
         unsupported: prog.unsupported.clone(),

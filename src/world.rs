@@ -192,6 +192,7 @@ impl World {
             image_copy_tmp_dir: None,
             host_uid: self.host_uid,
             buildkit_namespace: None,
+            build: None,
         }
     }
 

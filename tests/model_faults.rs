@@ -213,3 +213,95 @@ fn nothing_is_written_through_a_read_only_mount() {
         );
     }
 }
+
+#[test]
+fn source_is_a_subdirectory_upstream_and_ignored_by_1_28_without_from() {
+    let s = suite(
+        r#"
+name = "source"
+[[test]]
+name = "s"
+[[test.step]]
+build = "FROM scratch\nRUN --mount=type=cache,target=/t,source=sub echo x > /t/f\nRUN --mount=type=cache,target=/t cat /t/f"
+"#,
+    );
+    // 1.28.2 writes f in the cache dir itself (seen on the binary): the plain mount reads it.
+    assert_eq!(observe(&s, OLD, "").0, vec![Some("x".to_string())]);
+    // Upstream and BuildKit show the subdirectory: f is sub/f, not f.
+    for engine in [Engine::Buildah(BuildahVersion::Current), Engine::BuildKit] {
+        assert_eq!(observe(&s, engine, "").0, vec![None], "{engine}");
+        let through = suite(
+            &s.to_toml(Dialect::Buildah128)
+                .replace("cat /t/f", "cat /t/sub/f"),
+        );
+        assert_eq!(
+            observe(&through, engine, "").0,
+            vec![Some("x".to_string())],
+            "{engine}"
+        );
+    }
+}
+
+#[test]
+fn buildkit_splits_the_key_by_owner_only_without_source() {
+    let p = Profile::new(Engine::BuildKit);
+    let dir = |o: &str| {
+        let spec = p.parse_mount(&format!("type=cache,target=/t,{o}")).unwrap();
+        p.locate(&spec, "/", &Default::default()).unwrap().dir
+    };
+    assert_ne!(dir("id=k,uid=1"), dir("id=k"));
+    assert_eq!(dir("id=k,uid=1,source=s"), dir("id=k,source=s"));
+    assert_eq!(
+        dir("id=k,source=s"),
+        dir("id=k"),
+        "source is not part of the key"
+    );
+    assert_ne!(dir("id=k,from=st"), dir("id=k"));
+}
+
+#[test]
+fn a_from_stage_cache_is_its_builds_own() {
+    // Two tests mount `from=st` and write and read one file: on Buildah each build has its own
+    // mount of the stage, so nothing is shared (a static proof) and a write lasts for the rest
+    // of its build only. BuildKit keys the cache by the stage: one cache in the daemon.
+    let text = r#"
+name = "from"
+[[test]]
+name = "a"
+[[test.step]]
+build = "FROM scratch\nRUN --mount=type=cache,target=/t,from=st echo a > /t/f\nRUN --mount=type=cache,target=/t,from=st cat /t/f"
+[[test.step]]
+build = "FROM scratch\nRUN --mount=type=cache,target=/t,from=st cat /t/f"
+[[test]]
+name = "b"
+[[test.step]]
+build = "FROM scratch\nRUN --mount=type=cache,target=/t,from=st echo b > /t/f"
+"#;
+    let s = suite(text);
+    let world = World::new(Topology::Remote, Remedy::GlobalTmpdir);
+    for engine in [OLD, Engine::Buildah(BuildahVersion::Current)] {
+        let prog = Program::compile(&s, Profile::new(engine), &world).unwrap();
+        assert_eq!(
+            mountfuzz::explore::no_search(&prog),
+            Some(mountfuzz::explore::NoSearch::Independent),
+            "{engine}"
+        );
+        assert!(
+            prog.notes.iter().any(|n| n.contains("the files of \"st\"")),
+            "named: {:?}",
+            prog.notes
+        );
+        let (reads, _) = observe(&s, engine, "");
+        assert_eq!(
+            reads,
+            vec![Some("a".to_string()), None],
+            "{engine}: kept within the build, gone in the next"
+        );
+    }
+    let prog = Program::compile(&s, Profile::new(Engine::BuildKit), &world).unwrap();
+    assert_eq!(
+        mountfuzz::explore::no_search(&prog),
+        None,
+        "BuildKit: one cache for the stage"
+    );
+}

@@ -411,3 +411,60 @@ fn finding_1_28_a_prune_under_a_live_holder_leaves_it_on_a_deleted_dir() {
         "sh: can't create /test/f2: nonexistent directory"
     );
 }
+
+#[test]
+fn finding_1_28_source_is_ignored_without_from_and_from_is_the_builds_stage() {
+    if skip_or_fail() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let tmp = d.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let file = "FROM scratch AS st\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\",\"ln\",\"-s\",\"/bin/busybox\",\"/bin/sh\"]\n\
+         RUN mkdir /seed && echo s > /seed/f\n\
+         FROM st\n\
+         RUN --mount=type=cache,target=/t,source=sub sh -c 'echo x > /t/f'\n\
+         RUN --mount=type=cache,target=/t sh -c 'cat /t/f > /ctl/plain'\n\
+         RUN --mount=type=cache,target=/u,from=st,source=seed sh -c 'cat /u/f > /ctl/seed; echo w > /u/new'\n\
+         RUN --mount=type=cache,target=/u,from=st,source=seed sh -c 'cat /u/new > /ctl/kept'\n\
+         RUN --mount=type=cache,target=/v,from=st,sharing=locked sh -c 'ls /v > /ctl/root'\n";
+    let out = build_raw(d.path(), &tmp, file);
+    assert_eq!(out.code, Some(0), "{}", out.output);
+    let profile = Profile::new(Engine::Buildah(BuildahVersion::V1_28));
+    let env = CacheEnv {
+        tmpdir: Some(tmp.to_string_lossy().into_owned()),
+        ..CacheEnv::default()
+    };
+    let at = |o: &str| {
+        let spec = profile.parse_mount(&format!("type=cache,{o}")).unwrap();
+        profile.locate(&spec, "/", &env).unwrap()
+    };
+    // source= without from=: the model shows no subdirectory, and f is where it says.
+    let plain = at("target=/t,source=sub");
+    assert_eq!(plain.subpath, "");
+    assert!(Path::new(&plain.dir).join("f").is_file(), "{plain:?}");
+    assert_eq!(ctl(d.path(), "plain"), "x");
+    // from=st: the stage's files, writes kept for the rest of the build, nothing under the
+    // cache parent (the model places it outside, in the build's own mount of the stage).
+    assert_eq!(ctl(d.path(), "seed"), "s");
+    assert_eq!(ctl(d.path(), "kept"), "w");
+    let staged = at("target=/v,from=st,sharing=locked");
+    assert!(
+        !staged.dir.starts_with(&*tmp.to_string_lossy()),
+        "{staged:?}"
+    );
+    assert_eq!(find_markers(&tmp), Vec::<String>::new());
+    assert!(!tmp.join("buildah-cache/u").exists() && !tmp.join("buildah-cache/seed").exists());
+    // The 1.28 lock file of a from= cache is at the mount point's root, as the model says.
+    assert!(
+        staged
+            .lock_file
+            .as_deref()
+            .is_some_and(|l| l == format!("{}/buildah-cache-lockfile", staged.parent))
+    );
+    assert!(
+        ctl(d.path(), "root").contains("buildah-cache-lockfile"),
+        "{}",
+        ctl(d.path(), "root")
+    );
+}

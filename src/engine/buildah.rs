@@ -45,22 +45,21 @@ pub(super) fn locate(
     } else {
         super::path::resolve(workdir, &spec.target)
     };
+    let source = super::path::subpath(spec.source.as_deref());
+    if let Some(from) = &spec.from {
+        return Ok(from_stage(p, from, &source, &parent, spec, env));
+    }
     let id = spec.id.clone().unwrap_or_else(|| target.clone());
     // The dir's name below the parent: the id itself (1.28) or 16 hex of sha256(id:uid:gid).
     let dir_id = if p.has(Quirk::UnhashedId) {
         clean(&id)
     } else {
-        let key = format!("{}:{}:{}", id, spec.uid.unwrap_or(0), spec.gid.unwrap_or(0));
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        Sha256::digest(key.as_bytes())[..8]
-            .iter()
-            .flat_map(|b| {
-                [
-                    HEX[(b >> 4) as usize] as char,
-                    HEX[(b & 15) as usize] as char,
-                ]
-            })
-            .collect()
+        hex16(&format!(
+            "{}:{}:{}",
+            id,
+            spec.uid.unwrap_or(0),
+            spec.gid.unwrap_or(0)
+        ))
     };
     let dir = join(&parent, &dir_id);
     let lock_file = if p.has(Quirk::LockFileInCache) {
@@ -77,7 +76,67 @@ pub(super) fn locate(
         dir,
         lock_file: (spec.sharing == Sharing::Locked).then_some(lock_file),
         id,
+        // The real 1.28.2 ignores `source=` on a cache mount without `from=` (the file lands
+        // in the cache dir itself; `tests/real_buildah.rs`); upstream mounts the subpath.
+        subpath: if v == BuildahVersion::V1_28 {
+            String::new()
+        } else {
+            source
+        },
     })
+}
+
+/// The first 16 hex digits of sha256(`s`).
+fn hex16(s: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    Sha256::digest(s.as_bytes())[..8]
+        .iter()
+        .flat_map(|b| {
+            [
+                HEX[(b >> 4) as usize] as char,
+                HEX[(b & 15) as usize] as char,
+            ]
+        })
+        .collect()
+}
+
+/// `from=<stage|image>`: the stage's (image's) mount point in this build is the cache root, and
+/// `source=` a dir inside it (seen on the real 1.28.2: the stage's files are there, writes last
+/// for the rest of the build, nothing appears under the cache parent; `tests/real_buildah.rs`).
+/// So the cache is the build's own: no other build sees it, and no prune reaches it. The lock
+/// file is at the mount point's root (1.28, seen), or under
+/// `buildah-cache-lockfiles/<digest of the mount point>` (upstream main, semantics.md §6).
+fn from_stage(
+    p: &Profile,
+    from: &str,
+    source: &str,
+    parent: &str,
+    spec: &MountSpec,
+    env: &CacheEnv,
+) -> Location {
+    let root = format!(
+        "/mount-of-{from}-in-{}",
+        env.build.as_deref().unwrap_or("this-build")
+    );
+    let lock_file = if p.has(Quirk::LockFileInCache) {
+        join(&root, "buildah-cache-lockfile")
+    } else {
+        join(
+            parent,
+            &format!(
+                "buildah-cache-lockfiles/{}/buildah-cache-lockfile",
+                hex16(&root)
+            ),
+        )
+    };
+    Location {
+        dir: join(&root, source),
+        parent: root,
+        lock_file: (spec.sharing == Sharing::Locked).then_some(lock_file),
+        id: from.to_string(),
+        contained: true,
+        subpath: String::new(),
+    }
 }
 
 /// Holders of the key's current lock file (older generations exclude nobody).

@@ -4,8 +4,11 @@ use super::{CacheEnv, Decision, Location, Profile, Quirk, Request};
 use crate::mount::{MountSpec, Sharing};
 use crate::store::table::KeyState;
 
-/// The key: `[ns/]id`, with id defaulting to `path.Clean(target)`; from/uid/gid/mode add a base
-/// ref, so each distinct combination is its own cache (§2). `source` is not part of the key.
+/// The key: `[ns/]id`, with id defaulting to `path.Clean(target)`; `from` adds a base ref, and so
+/// do uid/gid/mode unless `source` is set, so each distinct combination is its own cache (§2;
+/// `dispatchRunMounts` in `convert_runmount.go`: with a source the mount is `SourcePath(src)` of
+/// the base state, without one uid/gid/mode make a `/cache` dir in it). `source` is not part of
+/// the key: it picks the subdirectory the mount shows.
 pub(super) fn locate(spec: &MountSpec, env: &CacheEnv) -> Location {
     let id = spec
         .id
@@ -15,11 +18,18 @@ pub(super) fn locate(spec: &MountSpec, env: &CacheEnv) -> Location {
         Some(ns) if !ns.is_empty() => format!("{ns}/{id}"),
         _ => id.clone(),
     };
-    if spec.from.is_some() || spec.uid.is_some() || spec.gid.is_some() || spec.mode.is_some() {
+    let subpath = super::path::subpath(spec.source.as_deref());
+    let owner =
+        subpath.is_empty() && (spec.uid.is_some() || spec.gid.is_some() || spec.mode.is_some());
+    if spec.from.is_some() || owner {
         let from = spec.from.as_deref().unwrap_or("scratch");
-        let mode = spec.mode.unwrap_or(0o755);
-        let (uid, gid) = (spec.uid.unwrap_or(0), spec.gid.unwrap_or(0));
-        key = format!("base(from={from},uid={uid},gid={gid},mode=0{mode:o})-{key}");
+        key = if owner {
+            let mode = spec.mode.unwrap_or(0o755);
+            let (uid, gid) = (spec.uid.unwrap_or(0), spec.gid.unwrap_or(0));
+            format!("base(from={from},uid={uid},gid={gid},mode=0{mode:o})-{key}")
+        } else {
+            format!("base(from={from})-{key}")
+        };
     }
     Location {
         parent: "buildkit-daemon".to_string(),
@@ -27,6 +37,7 @@ pub(super) fn locate(spec: &MountSpec, env: &CacheEnv) -> Location {
         lock_file: None,
         id,
         contained: true,
+        subpath,
     }
 }
 

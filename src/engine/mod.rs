@@ -213,6 +213,9 @@ pub struct CacheEnv {
     pub host_uid: u32,
     /// BuildKit's `BUILDKIT_CACHE_MOUNT_NS` build-arg.
     pub buildkit_namespace: Option<String>,
+    /// Which build mounts (any name unique to it): on Buildah a `from=<stage>` cache is that
+    /// stage's mount point in this build, so no other build sees it.
+    pub build: Option<String>,
 }
 
 /// Where a mount's cache lives, as the engine derives it (§2).
@@ -229,6 +232,9 @@ pub struct Location {
     /// Whether the cache dir lies inside the cache parent (false is a path-containment breach;
     /// always true for BuildKit, whose keys are not paths).
     pub contained: bool,
+    /// The subdirectory of the cache that the mount shows (`source=`, cleaned and relative;
+    /// empty for the whole cache): a file `f` through the mount is `subpath/f` in the cache.
+    pub subpath: String,
 }
 
 /// A mount the engine refuses, with the engine's own wording.

@@ -72,6 +72,15 @@ pub fn resolve(dir: &str, p: &str) -> String {
     }
 }
 
+/// A `source=` value as the relative subdirectory it names (`/a/../b/` → `b`; none or `/` →
+/// empty).
+pub fn subpath(source: Option<&str>) -> String {
+    match source {
+        Some(s) => clean(&format!("/{s}")).trim_start_matches('/').to_string(),
+        None => String::new(),
+    }
+}
+
 /// Whether `p` names `parent` or something below it, lexically.
 pub fn is_within(p: &str, parent: &str) -> bool {
     let (p, parent) = (cleaned(p), cleaned(parent));

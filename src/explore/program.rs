@@ -214,6 +214,8 @@ pub struct Program {
     /// Per test, every key it touches, closed over keys whose dirs nest (any number of keys;
     /// the per-event masks above are exact only up to 64).
     pub test_keys: Vec<fixedbitset::FixedBitSet>,
+    /// What the model represents only in part, named for the report (never dropped silently).
+    pub notes: Vec<String>,
 }
 
 /// The id of `s` in `table`, adding it when new.
@@ -255,6 +257,7 @@ impl Program {
         value_ids.insert(String::new(), 0);
         let mut expects = Vec::new();
         let mut static_violations = Vec::new();
+        let mut notes = Vec::new();
         let mut unsupported = None;
         let mut tests = Vec::new();
         let mut skipped = Vec::new();
@@ -273,11 +276,16 @@ impl Program {
             for step in &t.steps {
                 match step {
                     Step::Build(b) => {
-                        let env = world.build_env(&t.name, &b.env);
                         let build_no = expects.len() as u32;
+                        let env = crate::engine::CacheEnv {
+                            build: Some(format!("{}-build-{build_no}", t.name)),
+                            ..world.build_env(&t.name, &b.env)
+                        };
                         expects.push((ti, b.expect.clone()));
                         for r in &b.runs {
                             let mut run_keys = Vec::new();
+                            // Per mount, the subdirectory of its cache it shows (`source=`).
+                            let mut subpaths: Vec<String> = Vec::new();
                             let mut lock_paths = Vec::new();
                             for m in &r.mounts {
                                 let m = world.mount(&t.name, m);
@@ -297,6 +305,15 @@ impl Program {
                                         problem: format!("--mount={m}: {e}"),
                                     }
                                 })?;
+                                if let Some(from) = &m.from {
+                                    let note = format!(
+                                        "--mount={m} in test {:?}: the cache starts with the files of {from:?}, which the model does not know (reads of them come out absent); its sharing is modelled",
+                                        t.name
+                                    );
+                                    if !notes.contains(&note) {
+                                        notes.push(note);
+                                    }
+                                }
                                 if let Some(msg) = containment::check(&loc) {
                                     static_violations.push(Violation {
                                         oracle: crate::check::Oracle::PathContainment,
@@ -327,6 +344,7 @@ impl Program {
                                 };
                                 lock_paths.push(loc.lock_file.clone().unwrap_or(loc.dir.clone()));
                                 run_keys.push((id, m.sharing));
+                                subpaths.push(loc.subpath);
                             }
                             let refs: Vec<&str> = lock_paths.iter().map(String::as_str).collect();
                             for i in profile.lock_order(&refs) {
@@ -363,7 +381,10 @@ impl Program {
                                         ),
                                     });
                                 };
-                                let file = intern(&mut files, &mut file_ids, file);
+                                // A file through the mount is below its subdirectory; a wipe's
+                                // "file" is the subdirectory it empties.
+                                let file = crate::engine::path::join(&subpaths[mount], file);
+                                let file = intern(&mut files, &mut file_ids, &file);
                                 events.push(Event::Op {
                                     run: run_no,
                                     key: *key,
@@ -436,7 +457,12 @@ impl Program {
                     ..
                 } = e
                 {
-                    removal_at.push((ti, ei, keys[*key as usize].loc.dir.clone(), true));
+                    let sub = match e {
+                        Event::Op { file, .. } => files[*file as usize].as_str(),
+                        _ => "",
+                    };
+                    let dir = crate::engine::path::join(&keys[*key as usize].loc.dir, sub);
+                    removal_at.push((ti, ei, dir, true));
                 }
             }
         }
@@ -567,6 +593,7 @@ impl Program {
             })
             .collect();
         Ok(Program {
+            notes,
             test_keys,
             removals,
             value_has,
@@ -611,6 +638,7 @@ impl Program {
             value_has: self.value_has.clone(),
             removals: self.removals.clone(),
             test_keys: vec![self.test_keys[t].clone()],
+            notes: self.notes.clone(),
         }
     }
 

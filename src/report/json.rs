@@ -148,6 +148,7 @@ pub fn run(report: &RunReport, replay_path: Option<&str>) -> Value {
         })).collect::<Vec<_>>(),
         "search_verdict": report.outcome.verdict.name(),
         "skipped": report.skipped,
+        "notes": report.notes,
         "outcome": outcome(&report.outcome),
         "counterexample": report.counterexample.as_ref().map(counterexample),
         "replay_file": replay_path,

@@ -107,6 +107,9 @@ pub fn render(report: &RunReport, replay_path: Option<&str>) -> String {
             report.skipped.join(", ")
         );
     }
+    for n in &report.notes {
+        let _ = writeln!(out, "model note: {n}");
+    }
     if !report.deterministic.is_empty() {
         let _ = writeln!(out, "VIOLATED (deterministic failure): {setting}");
         for d in &report.deterministic {
