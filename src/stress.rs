@@ -1,7 +1,8 @@
 //! Real threads on real files: each test of a compiled suite runs on its own OS thread
 //! (crossbeam scoped threads, started together by a barrier, with optional random jitter) against
-//! the filesystem store under a `tempfile` root. Buildah's locked mounts take real OFD locks on
-//! the real lock files; other decisions go through the thread-safe store. Every operation is
+//! the filesystem store under a `tempfile` root. Buildah's locked mounts take the engine's lock
+//! objects ([`crate::store::lockfile`]: a mutex per lock path in each build process, over a real
+//! file lock on the real lock file); other decisions go through the thread-safe store. Every operation is
 //! recorded with its invocation and response times for [`crate::check::linearize`].
 
 use std::collections::BTreeMap;
@@ -15,7 +16,8 @@ use crate::explore::Rng;
 use crate::explore::program::{Event, OpKind, Program};
 use crate::mount::Sharing;
 use crate::store::Storage;
-use crate::store::fs::{FileLock, FsStorage, try_lock};
+use crate::store::fs::FsStorage;
+use crate::store::lockfile::{ProcessLock, ProcessLocks};
 use crate::store::shared::{MountReq, SharedStore};
 use crate::store::table::Holder;
 
@@ -159,7 +161,10 @@ fn thread(
     let mut fs = FsStorage::new(&root);
     let mut rng = Rng::for_schedule(cfg.seed, t as u64);
     let mut ops = Vec::new();
-    let mut held: BTreeMap<u32, (usize, Option<FileLock>)> = BTreeMap::new();
+    let mut held: BTreeMap<u32, (usize, Option<ProcessLock>)> = BTreeMap::new();
+    // This test's build process: a buildah process per build locally, the test's podman server
+    // (one for all its builds) remotely. Its lock objects live as long as it does.
+    let mut process = ProcessLocks::default();
     let now = |s: Instant| s.elapsed().as_nanos() as u64;
     barrier.wait();
     for ev in &prog.tests[t].events {
@@ -182,18 +187,10 @@ fn thread(
                         .expect("a key mounted locked has a lock file");
                     let path = fs.real(lock_file);
                     let until = Instant::now() + cfg.lock_deadline;
-                    // Busy (EAGAIN) and a lock dir removed under us by a prune (ENOENT) both mean:
-                    // try again, until the deadline.
-                    let lock = loop {
-                        match try_lock(&path) {
-                            Ok(Some(l)) => break l,
-                            _ if Instant::now() < until => {
-                                std::thread::sleep(Duration::from_micros(100))
-                            }
-                            _ => return (ops, true),
-                        }
-                    };
-                    (0, Some(lock))
+                    match process.lock_until(&path, until) {
+                        Ok(Some(lock)) => (0, Some(lock)),
+                        _ => return (ops, true),
+                    }
                 } else {
                     match store.acquire(
                         holder(*run),
@@ -340,7 +337,11 @@ fn thread(
                     .collect();
                 store.release_run(holder(*run), &mounts, false);
             }
-            Event::BuildEnd { .. } => {}
+            Event::BuildEnd { .. } => {
+                if prog.world.build_process_exits() {
+                    process = ProcessLocks::default();
+                }
+            }
             Event::Prune { keys, .. } | Event::Teardown { keys, .. } if buildah => {
                 let target = match ev {
                     Event::Prune { parent, .. } => parent.clone(),

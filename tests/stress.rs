@@ -297,3 +297,72 @@ fn real_ofd_locks_show_the_1_28_lock_file_hazard() {
         mountfuzz::check::linearize::describe(&witness)
     );
 }
+
+mod lock_objects {
+    //! Buildah's lock objects (`store::lockfile`): an in-process mutex per lock path over a
+    //! process-associated fcntl lock, reopened per acquisition. What each part excludes.
+
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use mountfuzz::store::lockfile::{ProcessLocks, fcntl_try_lock};
+
+    fn soon() -> Instant {
+        Instant::now() + Duration::from_millis(50)
+    }
+
+    #[test]
+    fn fcntl_locks_exclude_nobody_within_one_process() {
+        // The engine's file lock alone would let two builds of one podman server in together.
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("buildah-cache-lockfile");
+        let first = fcntl_try_lock(&p).unwrap();
+        assert!(first.is_some());
+        let p2 = p.clone();
+        let second = std::thread::spawn(move || fcntl_try_lock(&p2).unwrap().is_some())
+            .join()
+            .unwrap();
+        assert!(
+            second,
+            "a process-associated lock does not exclude its own process's threads"
+        );
+    }
+
+    #[test]
+    fn within_one_process_the_mutex_excludes_and_lets_the_next_in() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("l/buildah-cache-lockfile");
+        let process = Arc::new(ProcessLocks::default());
+        let held = process.lock_until(&p, soon()).unwrap().expect("free");
+        let (proc2, p2) = (process.clone(), p.clone());
+        let blocked = std::thread::spawn(move || proc2.lock_until(&p2, soon()).unwrap().is_none())
+            .join()
+            .unwrap();
+        assert!(
+            blocked,
+            "a second build of the same process waits on the mutex"
+        );
+        drop(held);
+        assert!(
+            process.lock_until(&p, soon()).unwrap().is_some(),
+            "and gets it once freed"
+        );
+    }
+
+    #[test]
+    fn between_processes_the_file_lock_excludes_until_its_file_is_replaced() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("buildah-cache-lockfile");
+        let (a, b) = (ProcessLocks::default(), ProcessLocks::default());
+        let held = a.lock_until(&p, soon()).unwrap().expect("free");
+        assert!(
+            b.lock_until(&p, soon()).unwrap().is_none(),
+            "another process waits"
+        );
+        // A wipe removes the lock file (1.28 keeps it in the cache): the next taker opens a new
+        // file and gets in beside the holder (the lock-file-in-cache hazard).
+        std::fs::remove_file(&p).unwrap();
+        assert!(b.lock_until(&p, soon()).unwrap().is_some(), "two holders");
+        drop(held);
+    }
+}

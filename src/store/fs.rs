@@ -96,7 +96,9 @@ impl FileLock {
     }
 }
 
-fn ofd_lock(file: &File, cmd: libc::c_int, kind: libc::c_short) -> io::Result<()> {
+/// `fcntl` record locking of the whole file: `cmd` is `F_SETLK[W]` (process-associated) or
+/// `F_OFD_SETLK[W]` (per open file description).
+pub(crate) fn posix_lock(file: &File, cmd: libc::c_int, kind: libc::c_short) -> io::Result<()> {
     // SAFETY: an all-zero flock is a valid value; the fields set below describe the whole file.
     let mut fl: libc::flock = unsafe { std::mem::zeroed() };
     fl.l_type = kind;
@@ -110,7 +112,7 @@ fn ofd_lock(file: &File, cmd: libc::c_int, kind: libc::c_short) -> io::Result<()
     }
 }
 
-fn open_lock_file(path: &Path) -> io::Result<File> {
+pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent)?;
     }
@@ -126,7 +128,7 @@ fn open_lock_file(path: &Path) -> io::Result<File> {
 pub fn lock(path: &Path) -> io::Result<FileLock> {
     let file = open_lock_file(path)?;
     loop {
-        match ofd_lock(&file, libc::F_OFD_SETLKW, libc::F_WRLCK as libc::c_short) {
+        match posix_lock(&file, libc::F_OFD_SETLKW, libc::F_WRLCK as libc::c_short) {
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             r => r?,
         }
@@ -140,7 +142,7 @@ pub fn lock(path: &Path) -> io::Result<FileLock> {
 /// Like [`lock`] but never waits: `Ok(None)` when another open file description holds it.
 pub fn try_lock(path: &Path) -> io::Result<Option<FileLock>> {
     let file = open_lock_file(path)?;
-    match ofd_lock(&file, libc::F_OFD_SETLK, libc::F_WRLCK as libc::c_short) {
+    match posix_lock(&file, libc::F_OFD_SETLK, libc::F_WRLCK as libc::c_short) {
         Ok(()) => Ok(Some(FileLock {
             file,
             path: path.to_path_buf(),
@@ -153,7 +155,7 @@ pub fn try_lock(path: &Path) -> io::Result<Option<FileLock>> {
 impl Drop for FileLock {
     fn drop(&mut self) {
         // Closing the descriptor releases the OFD lock too; unlocking first is explicit.
-        let _ = ofd_lock(
+        let _ = posix_lock(
             &self.file,
             libc::F_OFD_SETLK,
             libc::F_UNLCK as libc::c_short,

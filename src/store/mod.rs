@@ -1,8 +1,10 @@
 //! Where cache state lives: the pure holder [`table`], byte storage in memory ([`mem`]) or on a
-//! real filesystem with real file locks ([`fs`]), and a thread-safe store ([`shared`]) built on
-//! [`crate::sync`] so loom can check it.
+//! real filesystem with real file locks ([`fs`]), Buildah's per-process lock objects over them
+//! ([`lockfile`]), and a thread-safe store ([`shared`]) built on [`crate::sync`] so loom can
+//! check it.
 
 pub mod fs;
+pub mod lockfile;
 pub mod mem;
 pub mod shared;
 pub mod table;
