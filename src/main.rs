@@ -117,7 +117,8 @@ struct RunArgs {
     /// Do not save a replay file.
     #[arg(long)]
     no_save: bool,
-    /// Run only the schedules whose index is I modulo N (random and PCT).
+    /// Run only this shard's part: random and PCT, the schedules whose index is I modulo N;
+    /// dfs, the subtrees dealt to shard I of N (`merge` the N results for the whole verdict).
     #[arg(long, default_value = "0/1")]
     shard: Shard,
     /// Write the counterexample as a self-contained HTML page.
@@ -375,8 +376,11 @@ fn profile(engine: Engine, fixes: &[Quirk]) -> Profile {
 }
 
 fn cmd_run(a: RunArgs) -> Result<u8, String> {
-    if a.shard.1 > 1 && matches!(a.strategy, Strategy::Dfs { .. }) {
-        return Err("--shard partitions random and PCT schedules; DFS is not sharded".into());
+    if a.shard.1 > 1 && a.strategy == (Strategy::Dfs { por: false }) {
+        return Err(
+            "--shard partitions random and PCT schedules and the dfs tree; dfs-plain is not sharded"
+                .into(),
+        );
     }
     let profile = profile(a.engine, &a.fixes);
     let suite = scenario::load(&a.suite, a.engine.dialect()).map_err(|e| e.to_string())?;

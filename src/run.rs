@@ -197,6 +197,8 @@ pub fn run(config: RunConfig) -> Result<RunReport, CompileError> {
         Outcome {
             verdict: Verdict::Unknown("unsupported".into()),
             schedules: 0,
+            blocked: 0,
+            elsewhere: 0,
             steps: 0,
             distinct_states: None,
             elapsed: Duration::ZERO,

@@ -1,24 +1,12 @@
-//! Bounded exhaustive search, depth first, over every interleaving of the tests' events.
-//!
-//! With `por` two reductions prune interleavings that only reorder independent events (events
-//! on disjoint cache keys commute; a key set per event comes from the program):
-//! - **sleep sets** (Godefroid): after exploring test `a` first, a sibling branch that starts
-//!   with `b` does not run `a` again until something dependent on `a` has run;
-//! - **safe steps** (a singleton persistent set): an event that touches no key any other test
-//!   will ever touch again commutes with everything left, so it runs without branching.
-//!
-//! Both keep every reachable violation and deadlock: a pruned interleaving is equivalent to an
-//! explored one (Mazurkiewicz trace), and the oracles only look at per-key state.
+//! Plain exhaustive search, depth first, over every interleaving of the tests' events: the
+//! baseline that [`super::dpor`] is measured and checked against (`--strategy dfs-plain`).
 
 use std::collections::HashSet;
 use std::time::Instant;
 
-use fixedbitset::FixedBitSet;
-
 use super::{Budget, Found, Machine, Options, Program, Proof, Schedule, Verdict};
 
 struct Search<'s> {
-    por: bool,
     budget: Budget,
     start: Instant,
     executions: u64,
@@ -32,7 +20,7 @@ struct Search<'s> {
 }
 
 impl Search<'_> {
-    /// An execution ended (completed, deadlocked, or sleep-set blocked).
+    /// An execution ended (completed or deadlocked).
     fn leaf(&mut self) {
         self.executions += 1;
     }
@@ -57,7 +45,7 @@ impl Search<'_> {
         }
     }
 
-    fn visit(&mut self, m: &Machine<'_>, sleep: &FixedBitSet) {
+    fn visit(&mut self, m: &Machine<'_>) {
         if self.found.is_some() || self.out_of_budget {
             return;
         }
@@ -87,53 +75,19 @@ impl Search<'_> {
             self.leaf();
             return;
         }
-        if self.por {
-            let safe = enabled.iter().copied().find(|&t| {
-                let others = (0..n)
-                    .filter(|&u| u != t)
-                    .fold(0, |b, u| b | m.future_keys(u));
-                m.next_keys(t) & others == 0
-            });
-            if let Some(t) = safe {
-                if sleep.contains(t) {
-                    // Its only successor worth exploring is already covered elsewhere.
-                    self.leaf();
-                    return;
-                }
-                self.go(m, t, sleep.clone());
-                return;
-            }
-        }
-        let mut done_here = FixedBitSet::with_capacity(n);
-        let mut explored = false;
-        for &t in &enabled {
-            if self.por && sleep.contains(t) {
-                continue;
-            }
+        for (i, &t) in enabled.iter().enumerate() {
             // Every branch after the first begins a new execution.
-            if explored && !self.may_begin() {
+            if i > 0 && !self.may_begin() {
                 return;
             }
-            explored = true;
-            let keys = m.next_keys(t);
-            let mut kept = FixedBitSet::with_capacity(n);
-            if self.por {
-                let mut asleep = sleep.clone();
-                asleep.union_with(&done_here);
-                kept.extend(asleep.ones().filter(|&s| m.next_keys(s) & keys == 0));
-            }
-            self.go(m, t, kept);
+            self.go(m, t);
             if self.found.is_some() || self.out_of_budget {
                 return;
             }
-            done_here.insert(t);
-        }
-        if !explored {
-            self.leaf(); // sleep-set blocked: everything here is covered elsewhere
         }
     }
 
-    fn go(&mut self, m: &Machine<'_>, t: usize, sleep: FixedBitSet) {
+    fn go(&mut self, m: &Machine<'_>, t: usize) {
         let mut next = m.clone();
         next.advance(t);
         self.steps += 1;
@@ -141,21 +95,19 @@ impl Search<'_> {
             s.insert(next.digest());
         }
         self.path.push(t as u32);
-        self.visit(&next, &sleep);
+        self.visit(&next);
         self.path.pop();
     }
 }
 
 pub(super) fn run(
     prog: &Program,
-    por: bool,
     budget: Budget,
     opts: &Options,
     start: Instant,
     states: &mut Option<HashSet<u64>>,
 ) -> (Verdict, u64, u64) {
     let mut s = Search {
-        por,
         budget,
         start,
         executions: 0,
@@ -169,7 +121,7 @@ pub(super) fn run(
     };
     let root = Machine::new(prog, opts.oracles);
     if s.may_begin() {
-        s.visit(&root, &FixedBitSet::with_capacity(prog.tests.len()));
+        s.visit(&root);
     }
     if s.found.is_some() {
         s.executions += 1; // the execution that broke counts

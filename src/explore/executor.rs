@@ -7,9 +7,11 @@ use std::hash::Hasher;
 
 use fixedbitset::FixedBitSet;
 
+use super::footprint::{Footprint, Mode, Res};
 use super::program::{Event, NO_REMOVAL, OpKind, Program};
 use crate::check::{self, Oracle, Oracles, Violation};
 use crate::engine::{Decision, PruneEffect, Request};
+use crate::mount::Sharing;
 use crate::store::table::{Holder, Table};
 
 const ABSENT: u32 = u32::MAX;
@@ -869,6 +871,149 @@ impl<'p> Machine<'p> {
         true
     }
 
+    /// What test `t`'s next event would read and write of the shared state if it ran now (it
+    /// may be blocked): the footprint the exhaustive search's dependency relation compares
+    /// ([`super::footprint`] says which footprints conflict). It follows [`Machine::apply`]
+    /// case by case; an event that only touches its own test's state (after its build failed,
+    /// a read of a removed dir) has an empty footprint.
+    pub fn footprint(&self, t: usize) -> Footprint {
+        let mut f = Footprint::default();
+        let prog = self.prog;
+        let Some(ev) = prog.tests[t].events.get(self.pc[t] as usize) else {
+            return f;
+        };
+        match ev {
+            Event::Acquire { key, sharing, .. } => {
+                if self.failure[t].is_some() {
+                    return f;
+                }
+                let k = *key;
+                let state = &self.table.keys[k as usize];
+                f.push(Res::Gen { key: k }, Mode::Read);
+                match sharing {
+                    Sharing::Shared => {
+                        // Buildah mounts its one dir; BuildKit joins or picks an instance by
+                        // the holds, which with at most one instance and no locked or private
+                        // holder is always instance 0.
+                        let simple = prog.profile.engine != crate::engine::Engine::BuildKit
+                            || (state.instance_count() <= 1
+                                && state.holds().all(|(_, h)| h.sharing == Sharing::Shared));
+                        f.push(Res::Excl { key: k }, Mode::Read);
+                        f.push(
+                            Res::Shared { key: k },
+                            if simple { Mode::Add } else { Mode::Write },
+                        );
+                    }
+                    Sharing::Locked | Sharing::Private => {
+                        f.push(Res::Shared { key: k }, Mode::Read);
+                        f.push(Res::Excl { key: k }, Mode::Write);
+                    }
+                }
+            }
+            Event::Op {
+                run,
+                key,
+                op,
+                file,
+                store,
+                cell,
+                readonly,
+                removal,
+                ..
+            } => {
+                if self.failure[t].is_some() {
+                    return f;
+                }
+                let k = *key as usize;
+                let Some((inst, hold)) = self.table.keys[k].hold_of(holder(t, *run)) else {
+                    return f;
+                };
+                f.push(Res::Gen { key: *key }, Mode::Read);
+                if hold.dir_gen != self.table.keys[k].dir_gen {
+                    return f; // the dir is gone: nothing shared is read or written
+                }
+                let (sk, cell, removal) = if inst == 0 {
+                    (*store, *cell, *removal)
+                } else {
+                    (*key, *file, NO_REMOVAL)
+                };
+                let one = Res::Cell {
+                    key: sk,
+                    inst: inst as u32,
+                    cell,
+                };
+                match op {
+                    OpKind::Write | OpKind::Append if !*readonly => f.push(one, Mode::Write),
+                    OpKind::Write | OpKind::Append => {}
+                    OpKind::Read => f.push(one, Mode::Read),
+                    OpKind::Remove => f.push(one, if *readonly { Mode::Read } else { Mode::Write }),
+                    OpKind::Wipe if removal == NO_REMOVAL => f.push(
+                        Res::Instance {
+                            key: sk,
+                            inst: inst as u32,
+                        },
+                        Mode::Write,
+                    ),
+                    OpKind::Wipe => removal_footprint(&mut f, &prog.removals[removal as usize]),
+                }
+            }
+            Event::Release {
+                run,
+                keys,
+                sharing,
+                unmount_fails,
+            } => {
+                if *unmount_fails && !prog.profile.unlocks_after_unmount_error() {
+                    return f;
+                }
+                for (i, k) in keys.iter().enumerate() {
+                    if prog.profile.releases_at_run_end(i, keys.len(), sharing[i]) {
+                        let held = self.table.keys[*k as usize]
+                            .holds()
+                            .filter(|(_, h)| h.holder == holder(t, *run));
+                        for (_, h) in held {
+                            hold_footprint(&mut f, *k, h.sharing);
+                        }
+                    }
+                }
+            }
+            Event::BuildEnd { .. } => {
+                if prog.world.build_process_exits() {
+                    for (k, state) in self.table.keys.iter().enumerate() {
+                        for (_, h) in state.holds().filter(|(_, h)| h.holder.owner == t as u32) {
+                            hold_footprint(&mut f, k as u32, h.sharing);
+                        }
+                    }
+                }
+            }
+            Event::Prune { keys, removal, .. } => {
+                for &k in keys {
+                    // Whether it waits, and what it removes, depend on the locked holds.
+                    f.push(Res::Excl { key: k }, Mode::Read);
+                }
+                if *removal != NO_REMOVAL {
+                    removal_footprint(&mut f, &prog.removals[*removal as usize]);
+                } else {
+                    for &k in keys {
+                        f.push(Res::Shared { key: k }, Mode::Read);
+                        f.push(Res::Files { key: k }, Mode::Write);
+                        if prog.profile.prune_effect(&self.table.keys[k as usize])
+                            == PruneEffect::RemoveAll
+                        {
+                            f.push(Res::Gen { key: k }, Mode::Write);
+                        }
+                    }
+                }
+            }
+            Event::Teardown { removal, .. } => {
+                if *removal != NO_REMOVAL {
+                    removal_footprint(&mut f, &prog.removals[*removal as usize]);
+                }
+            }
+        }
+        f
+    }
+
     /// Applies an `rm -rf` worked out at compile time (Buildah: one instance per key).
     fn remove(&mut self, r: &super::program::Removal) {
         for &(s, c) in &r.cells {
@@ -1050,6 +1195,36 @@ impl<'p> Machine<'p> {
             }
             h.write_u8(b'|');
         }
+    }
+}
+
+/// A release of a hold in mode `sharing` on key `k`.
+fn hold_footprint(f: &mut Footprint, k: u32, sharing: Sharing) {
+    match sharing {
+        Sharing::Shared => f.push(Res::Shared { key: k }, Mode::Add),
+        Sharing::Locked | Sharing::Private => f.push(Res::Excl { key: k }, Mode::Write),
+    }
+}
+
+/// An `rm -rf` on a Buildah host: every file below it, and the generations of the dirs and
+/// lock files it removes (a removed dir takes its further instances with it).
+fn removal_footprint(f: &mut Footprint, r: &super::program::Removal) {
+    for &(s, c) in &r.cells {
+        f.push(
+            Res::Cell {
+                key: s,
+                inst: 0,
+                cell: c,
+            },
+            Mode::Write,
+        );
+    }
+    for &k in &r.dirs {
+        f.push(Res::Gen { key: k }, Mode::Write);
+        f.push(Res::Files { key: k }, Mode::Write);
+    }
+    for &k in &r.locks {
+        f.push(Res::Gen { key: k }, Mode::Write);
     }
 }
 

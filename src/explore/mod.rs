@@ -1,7 +1,7 @@
 //! Exploring interleavings of a compiled suite. One deterministic executor ([`executor`]); a
 //! strategy per file picks who moves next: [`random`], [`pct`] (probabilistic concurrency
-//! testing, ASPLOS'10), [`dfs`] (bounded exhaustive search with sleep sets and a safe-step
-//! reduction), [`replay`]. [`shrink`] turns a failing run into a minimal counterexample.
+//! testing, ASPLOS'10), [`dpor`] (exhaustive search, one execution per trace of the dependency
+//! relation in [`footprint`]), [`dfs`] (plain exhaustive search, the baseline), [`replay`]. [`shrink`] turns a failing run into a minimal counterexample.
 //!
 //! Every exploration is bounded by schedules and seconds and says so: only a proof gives
 //! [`Verdict::Holds`] (exhaustive search, or static independence); sampling that finds nothing
@@ -9,13 +9,16 @@
 
 pub mod dfs;
 mod disk;
+pub mod dpor;
 pub mod executor;
+pub mod footprint;
 pub mod pct;
 pub mod program;
 pub mod random;
 pub mod replay;
 pub mod schedule;
 pub mod shrink;
+pub mod traces;
 pub mod units;
 
 use std::collections::HashSet;
@@ -37,8 +40,8 @@ pub enum Strategy {
         /// The bug depth d (≥ 1).
         depth: u32,
     },
-    /// Depth-first over every interleaving; `por` prunes equivalent ones (sleep sets and safe
-    /// steps); without it, plain DFS.
+    /// Depth-first over every interleaving; `por` explores one per Mazurkiewicz trace (optimal
+    /// DPOR, [`dpor`]); without it, plain DFS over every interleaving.
     Dfs {
         /// Partial-order reduction on.
         por: bool,
@@ -175,8 +178,15 @@ impl Verdict {
 pub struct Outcome {
     /// The verdict.
     pub verdict: Verdict,
-    /// Schedules (executions) completed or cut short by a violation.
+    /// Schedules (executions) completed or cut short by a violation. For `dfs` (optimal DPOR)
+    /// each is one Mazurkiewicz trace; executions it abandoned are `blocked`.
     pub schedules: u64,
+    /// `dfs` only: executions abandoned because every test that could move was asleep (sleep-set
+    /// blocked; optimal DPOR needs none, a sharded run's full top levels may add some).
+    pub blocked: u64,
+    /// Sharded `dfs` only: executions this shard explored whose trace another shard counts
+    /// (work the split repeats; not in `schedules`).
+    pub elsewhere: u64,
     /// Events executed in all.
     pub steps: u64,
     /// Distinct states reached, when counted.
@@ -252,6 +262,7 @@ impl Default for Options {
 pub fn explore(prog: &Program, strategy: Strategy, budget: Budget, opts: Options) -> Outcome {
     let start = Instant::now();
     let mut states = opts.count_states.then(HashSet::new);
+    let (mut blocked, mut elsewhere) = (0, 0);
     let (verdict, schedules, steps) = match no_search(prog) {
         Some(why) => {
             let (found, steps) = sequential(prog, opts.oracles, &mut states);
@@ -277,7 +288,12 @@ pub fn explore(prog: &Program, strategy: Strategy, budget: Budget, opts: Options
                 let mut pct = pct::Pct::new(prog, depth);
                 sample(prog, &mut pct, budget, &opts, start, &mut states)
             }
-            Strategy::Dfs { por } => dfs::run(prog, por, budget, &opts, start, &mut states),
+            Strategy::Dfs { por: true } => {
+                let (v, c) = dpor::run(prog, budget, &opts, start, &mut states);
+                (blocked, elsewhere) = (c.blocked, c.elsewhere);
+                (v, c.executions, c.steps)
+            }
+            Strategy::Dfs { por: false } => dfs::run(prog, budget, &opts, start, &mut states),
         },
     };
     let verdict = match verdict {
@@ -291,6 +307,8 @@ pub fn explore(prog: &Program, strategy: Strategy, budget: Budget, opts: Options
     Outcome {
         verdict,
         schedules,
+        blocked,
+        elsewhere,
         steps,
         distinct_states: states.map(|s| s.len() as u64),
         elapsed: start.elapsed(),

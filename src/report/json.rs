@@ -19,6 +19,8 @@ pub fn proof_name(v: &Verdict) -> &'static str {
 pub fn outcome(o: &Outcome) -> Value {
     json!({
         "schedules": o.schedules,
+        "blocked": o.blocked,
+        "elsewhere": o.elsewhere,
         "steps": o.steps,
         "distinct_states": o.distinct_states,
         "seconds": o.elapsed.as_secs_f64(),
@@ -55,6 +57,36 @@ pub fn merge(shards: &[Value]) -> Result<Value, String> {
         if s.get("verdict").and_then(Value::as_str).is_none() {
             return Err("not a `mountfuzz run --json` result (no verdict)".into());
         }
+    }
+    // Every shard of one split, each once: a proof needs them all.
+    let mut seen: Vec<(u64, u64)> = Vec::new();
+    for s in shards {
+        let text = s["shard"].as_str().unwrap_or("0/1");
+        let parsed = text
+            .split_once('/')
+            .and_then(|(i, n)| Some((i.parse::<u64>().ok()?, n.parse::<u64>().ok()?)))
+            .filter(|(i, n)| i < n);
+        let Some(sh) = parsed else {
+            return Err(format!("bad shard {text:?} in a result"));
+        };
+        if seen.contains(&sh) {
+            return Err(format!("shard {text} appears twice"));
+        }
+        seen.push(sh);
+    }
+    let of = seen[0].1;
+    if seen.iter().any(|s| s.1 != of) {
+        return Err("the shards come from different splits (I/N with different N)".into());
+    }
+    if seen.len() as u64 != of {
+        let missing: Vec<String> = (0..of)
+            .filter(|i| !seen.iter().any(|s| s.0 == *i))
+            .map(|i| format!("{i}/{of}"))
+            .collect();
+        return Err(format!(
+            "shard(s) {} missing: the merged verdict needs all {of}",
+            missing.join(", ")
+        ));
     }
     // A static proof or a vacuous verdict is the same one sequential run in every shard:
     // count it once.
@@ -95,6 +127,8 @@ pub fn merge(shards: &[Value]) -> Result<Value, String> {
         "proof": proof,
         "shards": shards.len(),
         "schedules": sum("schedules"),
+        "blocked": sum("blocked"),
+        "elsewhere": sum("elsewhere"),
         "steps": sum("steps"),
     });
     for k in same {

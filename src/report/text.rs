@@ -86,9 +86,16 @@ pub fn render(report: &RunReport, replay_path: Option<&str>) -> String {
         .distinct_states
         .map(|s| format!(", {s} distinct states"))
         .unwrap_or_default();
+    let runs = if c.strategy == (crate::explore::Strategy::Dfs { por: true }) {
+        format!(
+            "{} execution(s), one per Mazurkiewicz trace, {} sleep-set blocked",
+            o.schedules, o.blocked
+        )
+    } else {
+        format!("{} schedule(s)", o.schedules)
+    };
     let basis = format!(
-        "{} schedule(s), {} steps{states}, {:.2} s ({:.0} steps/s), strategy {}",
-        o.schedules,
+        "{runs}, {} steps{states}, {:.2} s ({:.0} steps/s), strategy {}",
         o.steps,
         o.elapsed.as_secs_f64(),
         rate,

@@ -5,6 +5,7 @@
 //! Containerfiles ([`Suite::import`]), or from proptest ([`strategy`]).
 
 pub mod builtin;
+pub mod families;
 pub mod shell;
 pub mod strategy;
 

@@ -1,0 +1,216 @@
+//! Exhaustive search on interacting suites: optimal DPOR (`dfs`) beside plain DFS (`dfs-plain`),
+//! loom's model checker and shuttle's DFS scheduler on the same work, in one run.
+//!
+//! The families (`scenario::families`): n tests in one shared cache dir, one RUN each. loom and
+//! shuttle run them as threads over a mutex-guarded map (a locked RUN holds the mutex across its
+//! write and read, a shared RUN takes it per operation), so they see the same conflicts; loom
+//! holds at most 4 threads beside main. Every exploration runs with no oracle, to its end, within
+//! a cap (a capped one is shown as `> N`). Then the built-in suite under every remedy (remote,
+//! where the tests share), DPOR and plain DFS with the same cap.
+//!
+//! `cargo bench --bench dpor` prints criterion figures for the 8-test families, then the tables.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use mountfuzz::check::Oracles;
+use mountfuzz::engine::{BuildahVersion, Engine, Profile};
+use mountfuzz::explore::{self, Budget, Options, Program, Strategy, Verdict};
+use mountfuzz::scenario::builtin;
+use mountfuzz::scenario::families::Family;
+use mountfuzz::world::{Remedy, Topology, World};
+
+/// Most executions and seconds any one exploration gets here.
+const CAP: u64 = 2_000_000;
+const SECONDS: f64 = 10.0;
+
+fn program(family: Family, n: usize) -> Program {
+    Program::compile(
+        &family.suite(n),
+        Profile::new(Engine::Buildah(BuildahVersion::Current)),
+        &World::new(Topology::Remote, Remedy::None),
+    )
+    .expect("the families compile")
+}
+
+fn quiet() -> Options {
+    Options {
+        oracles: Oracles::none(),
+        ..Options::default()
+    }
+}
+
+/// (executions, seconds, complete) of one exploration.
+fn mountfuzz(prog: &Program, por: bool) -> (u64, f64, bool) {
+    let o = explore::explore(
+        prog,
+        Strategy::Dfs { por },
+        Budget::new(CAP, SECONDS),
+        quiet(),
+    );
+    assert_eq!(o.blocked, 0, "no sleep-set blocked execution");
+    let complete = !matches!(o.verdict, Verdict::Unknown(_));
+    (o.schedules, o.elapsed.as_secs_f64(), complete)
+}
+
+/// What test `i` of a family does, over a map behind the given lock primitives.
+macro_rules! family_body {
+    ($family:expr, $dir:expr, $i:expr) => {{
+        let (dir, i) = ($dir, $i);
+        let value = i as u64;
+        match $family {
+            Family::OwnFiles => {
+                dir.lock().unwrap().insert(100 + i as u64, value);
+                let _ = dir.lock().unwrap().get(&(100 + i as u64)).copied();
+            }
+            Family::Appends => {
+                *dir.lock().unwrap().entry(0).or_insert(0) += value;
+            }
+            Family::SharedWriteRead => {
+                dir.lock().unwrap().insert(0, value);
+                let _ = dir.lock().unwrap().get(&0).copied();
+            }
+            Family::Locked => {
+                let mut g = dir.lock().unwrap();
+                g.insert(0, value);
+                let _ = g.get(&0).copied();
+            }
+        }
+    }};
+}
+
+/// loom's executions for the family (n ≤ 4), or `None` beyond its thread limit.
+fn loom(family: Family, n: usize) -> Option<(u64, f64)> {
+    if n > 4 {
+        return None;
+    }
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    RUNS.store(0, Relaxed);
+    let start = Instant::now();
+    let mut b = loom::model::Builder::new();
+    b.max_branches = 100_000;
+    b.check(move || {
+        RUNS.fetch_add(1, Relaxed);
+        let dir = loom::sync::Arc::new(loom::sync::Mutex::new(HashMap::<u64, u64>::new()));
+        let hs: Vec<_> = (0..n)
+            .map(|i| {
+                let dir = dir.clone();
+                loom::thread::spawn(move || family_body!(family, &dir, i))
+            })
+            .collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+    });
+    Some((RUNS.load(Relaxed), start.elapsed().as_secs_f64()))
+}
+
+/// shuttle's DFS scheduler: executions (capped at `CAP`) and seconds.
+fn shuttle_dfs(family: Family, n: usize) -> (u64, f64, bool) {
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    RUNS.store(0, Relaxed);
+    let start = Instant::now();
+    let mut config = shuttle::Config::new();
+    config.max_time = Some(Duration::from_secs_f64(SECONDS));
+    let scheduler = shuttle::scheduler::DfsScheduler::new(Some(CAP as usize), false);
+    let runner = shuttle::Runner::new(scheduler, config);
+    runner.run(move || {
+        RUNS.fetch_add(1, Relaxed);
+        let dir = shuttle::sync::Arc::new(shuttle::sync::Mutex::new(HashMap::<u64, u64>::new()));
+        let hs: Vec<_> = (0..n)
+            .map(|i| {
+                let dir = dir.clone();
+                shuttle::thread::spawn(move || family_body!(family, &dir, i))
+            })
+            .collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+    });
+    let runs = RUNS.load(Relaxed);
+    let secs = start.elapsed().as_secs_f64();
+    (runs, secs, runs < CAP && secs < SECONDS)
+}
+
+fn count(n: u64, complete: bool) -> String {
+    let s = n.to_string();
+    if complete { s } else { format!("> {s}") }
+}
+
+fn criterion_figures(c: &mut Criterion) {
+    let mut g = c.benchmark_group("dpor");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    for family in [Family::Locked, Family::Appends, Family::OwnFiles] {
+        let prog = program(family, 8);
+        g.bench_function(format!("{}/8", family.name()), |b| {
+            b.iter(|| {
+                let o = explore::explore(
+                    &prog,
+                    Strategy::Dfs { por: true },
+                    Budget::new(CAP, 60.0),
+                    quiet(),
+                );
+                assert_eq!(o.schedules as u128, family.traces(8));
+            })
+        });
+    }
+    g.finish();
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    criterion_figures(&mut c);
+    c.final_summary();
+    println!(
+        "\n| family | n | traces | dfs (DPOR) executions | time | dfs-plain executions | time | loom executions | time | shuttle DFS executions | time |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for family in Family::ALL {
+        for n in 2..=8usize {
+            if family == Family::SharedWriteRead && n > 5 {
+                continue; // (n!)² traces: 518,400 at n = 6
+            }
+            let prog = program(family, n);
+            let (d, dt, dc) = mountfuzz(&prog, true);
+            let (p, pt, pc) = mountfuzz(&prog, false);
+            let l = match loom(family, n) {
+                Some((runs, t)) => format!("{runs} | {:.3} s", t),
+                None => "— | —".into(),
+            };
+            let (s, st, sc) = shuttle_dfs(family, n);
+            println!(
+                "| {} | {n} | {} | {} | {:.3} s | {} | {:.3} s | {l} | {} | {:.3} s |",
+                family.name(),
+                family.traces(n),
+                count(d, dc),
+                dt,
+                count(p, pc),
+                pt,
+                count(s, sc),
+                st
+            );
+        }
+    }
+    println!(
+        "\n| built-in suite, remote, remedy | dfs (DPOR) executions | time | dfs-plain executions | time |"
+    );
+    println!("|---|---|---|---|---|");
+    let suite = builtin::find("buildah-bud-cache").unwrap().suite();
+    for remedy in Remedy::ALL {
+        let prog = Program::compile(
+            &suite,
+            Profile::new(Engine::Buildah(BuildahVersion::Current)),
+            &World::new(Topology::Remote, remedy),
+        )
+        .unwrap();
+        let (d, dt, dc) = mountfuzz(&prog, true);
+        let (p, pt, pc) = mountfuzz(&prog, false);
+        println!(
+            "| {remedy} | {} | {dt:.2} s | {} | {pt:.2} s |",
+            count(d, dc),
+            count(p, pc)
+        );
+    }
+}
