@@ -2,15 +2,15 @@
 //! loom's model checker and shuttle's DFS scheduler on the same work, in one run.
 //!
 //! The families (`scenario::families`): n tests in one shared cache dir, one RUN each. loom and
-//! shuttle run them as threads over a mutex-guarded map (a locked RUN holds the mutex across its
-//! write and read, a shared RUN takes it per operation), so they see the same conflicts; loom
-//! holds at most 4 threads beside main. Every exploration runs with no oracle, to its end, within
-//! a cap (a capped one is shown as `> N`). Then the built-in suite under every remedy (remote,
+//! shuttle run them as threads over files each behind its own mutex (an operation takes its
+//! file's mutex; a locked RUN also holds a dir mutex across its write and read), so they see the
+//! same conflicts at file granularity; loom holds at most 4 threads beside main. Every exploration runs with no oracle, to its end, within
+//! a cap (a capped one is shown as `> N`: mountfuzz 2,000,000 executions or 5 s, loom and shuttle
+//! 50,000 executions). Then the built-in suite under every remedy (remote,
 //! where the tests share), DPOR and plain DFS with the same cap.
 //!
 //! `cargo bench --bench dpor` prints criterion figures for the 8-test families, then the tables.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,9 @@ use mountfuzz::world::{Remedy, Topology, World};
 
 /// Most executions and seconds any one exploration gets here.
 const CAP: u64 = 2_000_000;
-const SECONDS: f64 = 10.0;
+const SECONDS: f64 = 5.0;
+/// Most executions loom and shuttle get (neither has a clean time limit).
+const PEER_CAP: u64 = 50_000;
 
 fn program(family: Family, n: usize) -> Program {
     Program::compile(
@@ -55,34 +57,36 @@ fn mountfuzz(prog: &Program, por: bool) -> (u64, f64, bool) {
     (o.schedules, o.elapsed.as_secs_f64(), complete)
 }
 
-/// What test `i` of a family does, over a map behind the given lock primitives.
+/// What test `i` of a family does, over files each behind its own mutex (slot 0 the shared file,
+/// slot `1 + i` test i's own) and a dir lock that a locked RUN holds across its write and read.
 macro_rules! family_body {
-    ($family:expr, $dir:expr, $i:expr) => {{
-        let (dir, i) = ($dir, $i);
+    ($family:expr, $files:expr, $dir_lock:expr, $i:expr) => {{
+        let (files, i) = ($files, $i);
         let value = i as u64;
         match $family {
             Family::OwnFiles => {
-                dir.lock().unwrap().insert(100 + i as u64, value);
-                let _ = dir.lock().unwrap().get(&(100 + i as u64)).copied();
+                *files[1 + i].lock().unwrap() = Some(value);
+                let _ = *files[1 + i].lock().unwrap();
             }
             Family::Appends => {
-                *dir.lock().unwrap().entry(0).or_insert(0) += value;
+                let mut f = files[0].lock().unwrap();
+                *f = Some(f.unwrap_or(0) + value);
             }
             Family::SharedWriteRead => {
-                dir.lock().unwrap().insert(0, value);
-                let _ = dir.lock().unwrap().get(&0).copied();
+                *files[0].lock().unwrap() = Some(value);
+                let _ = *files[0].lock().unwrap();
             }
             Family::Locked => {
-                let mut g = dir.lock().unwrap();
-                g.insert(0, value);
-                let _ = g.get(&0).copied();
+                let _held = $dir_lock.lock().unwrap();
+                *files[0].lock().unwrap() = Some(value);
+                let _ = *files[0].lock().unwrap();
             }
         }
     }};
 }
 
 /// loom's executions for the family (n ≤ 4), or `None` beyond its thread limit.
-fn loom(family: Family, n: usize) -> Option<(u64, f64)> {
+fn loom(family: Family, n: usize) -> Option<(u64, f64, bool)> {
     if n > 4 {
         return None;
     }
@@ -91,38 +95,43 @@ fn loom(family: Family, n: usize) -> Option<(u64, f64)> {
     let start = Instant::now();
     let mut b = loom::model::Builder::new();
     b.max_branches = 100_000;
+    b.max_permutations = Some(PEER_CAP as usize);
     b.check(move || {
         RUNS.fetch_add(1, Relaxed);
-        let dir = loom::sync::Arc::new(loom::sync::Mutex::new(HashMap::<u64, u64>::new()));
+        let files: loom::sync::Arc<Vec<loom::sync::Mutex<Option<u64>>>> =
+            loom::sync::Arc::new((0..=n).map(|_| loom::sync::Mutex::new(None)).collect());
+        let lock = loom::sync::Arc::new(loom::sync::Mutex::new(()));
         let hs: Vec<_> = (0..n)
             .map(|i| {
-                let dir = dir.clone();
-                loom::thread::spawn(move || family_body!(family, &dir, i))
+                let (files, lock) = (files.clone(), lock.clone());
+                loom::thread::spawn(move || family_body!(family, &files, &lock, i))
             })
             .collect();
         for h in hs {
             h.join().unwrap();
         }
     });
-    Some((RUNS.load(Relaxed), start.elapsed().as_secs_f64()))
+    let runs = RUNS.load(Relaxed);
+    Some((runs, start.elapsed().as_secs_f64(), runs < PEER_CAP))
 }
 
-/// shuttle's DFS scheduler: executions (capped at `CAP`) and seconds.
+/// shuttle's DFS scheduler: executions (capped at `PEER_CAP`) and seconds.
 fn shuttle_dfs(family: Family, n: usize) -> (u64, f64, bool) {
     static RUNS: AtomicU64 = AtomicU64::new(0);
     RUNS.store(0, Relaxed);
     let start = Instant::now();
-    let mut config = shuttle::Config::new();
-    config.max_time = Some(Duration::from_secs_f64(SECONDS));
-    let scheduler = shuttle::scheduler::DfsScheduler::new(Some(CAP as usize), false);
+    let config = shuttle::Config::new();
+    let scheduler = shuttle::scheduler::DfsScheduler::new(Some(PEER_CAP as usize), false);
     let runner = shuttle::Runner::new(scheduler, config);
     runner.run(move || {
         RUNS.fetch_add(1, Relaxed);
-        let dir = shuttle::sync::Arc::new(shuttle::sync::Mutex::new(HashMap::<u64, u64>::new()));
+        let files: shuttle::sync::Arc<Vec<shuttle::sync::Mutex<Option<u64>>>> =
+            shuttle::sync::Arc::new((0..=n).map(|_| shuttle::sync::Mutex::new(None)).collect());
+        let lock = shuttle::sync::Arc::new(shuttle::sync::Mutex::new(()));
         let hs: Vec<_> = (0..n)
             .map(|i| {
-                let dir = dir.clone();
-                shuttle::thread::spawn(move || family_body!(family, &dir, i))
+                let (files, lock) = (files.clone(), lock.clone());
+                shuttle::thread::spawn(move || family_body!(family, &files, &lock, i))
             })
             .collect();
         for h in hs {
@@ -131,7 +140,7 @@ fn shuttle_dfs(family: Family, n: usize) -> (u64, f64, bool) {
     });
     let runs = RUNS.load(Relaxed);
     let secs = start.elapsed().as_secs_f64();
-    (runs, secs, runs < CAP && secs < SECONDS)
+    (runs, secs, runs < PEER_CAP)
 }
 
 fn count(n: u64, complete: bool) -> String {
@@ -176,7 +185,7 @@ fn main() {
             let (d, dt, dc) = mountfuzz(&prog, true);
             let (p, pt, pc) = mountfuzz(&prog, false);
             let l = match loom(family, n) {
-                Some((runs, t)) => format!("{runs} | {:.3} s", t),
+                Some((runs, t, done)) => format!("{} | {:.3} s", count(runs, done), t),
                 None => "— | —".into(),
             };
             let (s, st, sc) = shuttle_dfs(family, n);

@@ -290,3 +290,64 @@ fn stress_checks_real_threads_for_linearizability() {
     assert_eq!(v["linearizable"], 3);
     assert!(v["operations"].as_u64().unwrap() > 50);
 }
+
+/// `dfs` sharded three ways on four tests in one locked cache (24 traces): the merged verdict
+/// is the unsharded proof with the same executions; a merge that lacks a shard is refused.
+#[test]
+fn dfs_shards_merged_equal_one_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("locked-4.toml");
+    let text = mountfuzz::scenario::families::Family::Locked
+        .suite(4)
+        .to_toml(mountfuzz::mount::Dialect::Buildah);
+    std::fs::write(&suite, text).unwrap();
+    let suite = suite.display().to_string();
+    let run = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "run",
+            "--json",
+            "--no-save",
+            "--strategy",
+            "dfs",
+            "--suite",
+            &suite,
+        ];
+        args.extend_from_slice(extra);
+        let o = mountfuzz(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let whole = run(&[]);
+    assert_eq!(whole["verdict"], "holds");
+    assert_eq!(whole["proof"], "exhaustive");
+    assert_eq!(whole["outcome"]["schedules"], 24);
+    assert_eq!(whole["outcome"]["blocked"], 0);
+    let mut files = Vec::new();
+    for i in 0..3 {
+        let f = dir.path().join(format!("shard-{i}.json"));
+        let v = run(&["--shard", &format!("{i}/3")]);
+        std::fs::write(&f, v.to_string()).unwrap();
+        files.push(f.display().to_string());
+    }
+    let mut args = vec!["merge"];
+    args.extend(files.iter().map(String::as_str));
+    let o = mountfuzz(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let merged: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(merged["verdict"], "holds");
+    assert_eq!(merged["proof"], "exhaustive");
+    assert_eq!(merged["schedules"], 24, "each trace counted once");
+    let o = mountfuzz(&["merge", &files[0], &files[2]]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("1/3"), "{}", stderr(&o));
+    let o = mountfuzz(&[
+        "run",
+        "--strategy",
+        "dfs-plain",
+        "--shard",
+        "0/2",
+        "--suite",
+        &suite,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}

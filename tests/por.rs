@@ -73,7 +73,11 @@ fn por_finds_what_plain_dfs_finds_on_suites_that_share() {
             _ => None,
         };
         prop_assert_eq!(found(&plain).is_some(), found(&por).is_some(), "plain {:?} vs por {:?}", plain.verdict, por.verdict);
-        prop_assert!(por.schedules <= plain.schedules, "por {} > plain {}", por.schedules, plain.schedules);
+        // Without a violation both searches run to the end; with one, each stops where its own
+        // order meets it first.
+        if found(&plain).is_none() {
+            prop_assert!(por.schedules <= plain.schedules, "por {} > plain {}", por.schedules, plain.schedules);
+        }
         compared.fetch_add(1, Relaxed);
         if found(&plain).is_some() {
             violated.fetch_add(1, Relaxed);

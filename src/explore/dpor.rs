@@ -28,20 +28,38 @@
 //!   the lock it waits for), so a release and the acquire it enables are dependent. Reversing
 //!   that pair needs the acquire before the releaser took the lock: when `v` cannot run because
 //!   its last event would wait, the race is moved back to the releasing test's earlier event
-//!   that conflicts with it (its own acquire) and `v` recomputed; a `v` is only inserted after
-//!   it was run on a copy of the state and every event moved with the footprint it had.
+//!   that conflicts with it (its own acquire) and `v` recomputed; a `v` is run on a copy of
+//!   the state it starts from before it is inserted, and carries the footprints its events have
+//!   there (a moved event can do something else there), except where both racing events touch
+//!   only files, which cannot change what the other does.
+//!
+//! Two departures from the paper's pseudo-code, each forced by a case the brute-force oracle
+//! found (`proptest-regressions/README.md`): a wakeup sequence ends with the reversed race's own
+//! event `e` where `e` can run there (so a sleeping test whose next event conflicts with `e` is
+//! not taken for a weak initial of a sequence too short to show it), and a test still waiting
+//! when an execution ends is raced as if its waiting event ran last. Both only add wakeup
+//! sequences that run, so soundness stands; the paper's optimality proof does not cover them,
+//! and `tests/dpor.rs` checks it instead: executions equal traces, none blocked, on every
+//! generated suite small enough to enumerate.
 //!
 //! Sharding (`--shard I/N`, N > 1): the first [`SPLIT`] levels branch on every test that can
-//! move and is not asleep (sleep sets alone keep them free of duplicates), and the nodes at that
-//! depth are dealt out round-robin. A race never needs to add a branch above that depth (every
-//! movable test already has one there), so the shards never depend on each other: together they
-//! explore each trace exactly once, as one machine does; the full branching may add blocked
-//! executions, reported apart.
+//! move, with no reduction, and the subtrees at that depth are dealt out round-robin; each is
+//! searched afresh (its own sleep sets and wakeup trees, no race reaching above the split). A
+//! trace may have linearizations in several subtrees, so it counts only in the one whose prefix
+//! its canonical form (the least linearization, [`super::traces::canonical_form`]) starts with;
+//! the others report it as `elsewhere`. Over all shards every trace counts exactly once, so the
+//! merged executions equal one machine's.
+//!
 
 use std::collections::HashSet;
 use std::time::Instant;
 
+use smallvec::SmallVec;
+
 use super::footprint::Footprint;
+
+/// Race candidates of one event: an earlier event index per other test.
+type Cands = SmallVec<[usize; 8]>;
 use super::{Budget, Found, Machine, Options, Program, Proof, Schedule, Verdict};
 
 /// Levels of full branching in a sharded run.
@@ -98,6 +116,8 @@ struct Search<'p, 's> {
     clocks: Vec<u32>,
     /// Per test, the index of its last event in the execution.
     last: Vec<Option<usize>>,
+    /// Scratch: tests already seen while looking back for race candidates.
+    seen: Vec<bool>,
     path: Vec<u32>,
     found: Option<Found>,
     out_of_budget: bool,
@@ -147,10 +167,20 @@ impl<'p> Search<'p, '_> {
             self.found = Some(self.found_with(v.clone()));
             return;
         }
-        let enabled: Vec<u32> = (0..self.n)
-            .filter(|&t| node.m.enabled(t))
-            .map(|t| t as u32)
-            .collect();
+        let enabled: SmallVec<[u32; 8]> = match node.m.runnable_mask() {
+            Some(mut bits) => std::iter::from_fn(|| {
+                (bits != 0).then(|| {
+                    let t = bits.trailing_zeros();
+                    bits &= bits - 1;
+                    t
+                })
+            })
+            .collect(),
+            None => (0..self.n)
+                .filter(|&t| node.m.enabled(t))
+                .map(|t| t as u32)
+                .collect(),
+        };
         if enabled.is_empty() {
             if !node.m.finished() {
                 let mut dl = node.m.clone();
@@ -302,31 +332,40 @@ impl<'p> Search<'p, '_> {
 
     /// Appends an event with its vector clock; returns, per other test, its last earlier event
     /// that conflicts with the new one (the candidates for a race).
-    fn push_event(&mut self, test: u32, fp: Footprint) -> Vec<usize> {
+    fn push_event(&mut self, test: u32, fp: Footprint) -> Cands {
         let (n, j, t) = (self.n, self.trace.len(), test as usize);
         let prev = self.last[t];
-        let mut seen = vec![false; n];
-        seen[t] = true;
-        let mut cands = Vec::new();
+        let mut cands = Cands::new();
+        // Per other test, its last event before this one that conflicts with it.
+        let mut found = 0usize;
+        self.seen.clear();
+        self.seen.resize(n, false);
+        self.seen[t] = true;
         for i in (0..j).rev() {
+            if found + 1 >= n {
+                break;
+            }
             let u = self.trace[i].test as usize;
-            if !seen[u] && self.trace[i].fp.conflicts(&fp) {
-                seen[u] = true;
+            if !self.seen[u] && self.trace[i].fp.conflicts(&fp) {
+                self.seen[u] = true;
+                found += 1;
                 cands.push(i);
             }
         }
-        let mut clock = match prev {
-            Some(p) => self.clocks[p * n..(p + 1) * n].to_vec(),
-            None => vec![0; n],
-        };
+        let base = self.clocks.len();
+        match prev {
+            Some(p) => self.clocks.extend_from_within(p * n..(p + 1) * n),
+            None => self.clocks.resize(base + n, 0),
+        }
         for &i in &cands {
-            for (c, &o) in clock.iter_mut().zip(&self.clocks[i * n..(i + 1) * n]) {
+            for k in 0..n {
+                let o = self.clocks[i * n + k];
+                let c = &mut self.clocks[base + k];
                 *c = (*c).max(o);
             }
         }
         let nth = prev.map_or(1, |p| self.trace[p].nth + 1);
-        clock[t] = nth;
-        self.clocks.extend_from_slice(&clock);
+        self.clocks[base + t] = nth;
         self.trace.push(Ev {
             test,
             fp,
@@ -345,7 +384,7 @@ impl<'p> Search<'p, '_> {
 
     /// The races of the newest event with the candidates: those not happening before another
     /// candidate or before the event's own test's previous event.
-    fn races(&mut self, cands: Vec<usize>) {
+    fn races(&mut self, cands: Cands) {
         let j = self.trace.len() - 1;
         let prev = self.trace[j].prev;
         let split = self.shard.0;
@@ -374,9 +413,23 @@ impl<'p> Search<'p, '_> {
             // With `e` itself after the moved event where it can run there, so that a sleeping
             // test whose next event conflicts with `e` is not taken for an initial of it.
             let node = &self.nodes[i];
-            let mut with_e = v.clone();
-            with_e.push((self.trace[i].test, self.trace[i].fp.clone()));
-            let run = replay(&node.m, with_e).or_else(|| replay(&node.m, v));
+            let e = (self.trace[i].test, self.trace[i].fp.clone());
+            // Two events that touch only files (and read generations) cannot change whether
+            // the other can move or what it touches: the recorded sequence is the replayed one.
+            let run = if files_only(&e.1) && files_only(&self.trace[j].fp) {
+                let mut v = v;
+                v.push(e);
+                Some(v)
+            } else {
+                replay(&node.m, v).map(|(mut v, mut m)| {
+                    if m.enabled(e.0 as usize) {
+                        let fp = m.footprint(e.0 as usize);
+                        m.advance(e.0 as usize);
+                        v.push((e.0, fp));
+                    }
+                    v
+                })
+            };
             if let Some(v) = run {
                 if node.sleep.iter().any(|(s, f)| weak_initial(*s, f, &v)) || covered(&node.wut, &v)
                 {
@@ -471,9 +524,23 @@ fn insert(mut level: &mut Vec<Branch>, mut v: Vec<(u32, Footprint)>) {
     }
 }
 
-/// `v` run from `m`, with the footprint each event has there; `None` if some test cannot move
-/// when its turn comes.
-fn replay(m: &Machine<'_>, mut v: Vec<(u32, Footprint)>) -> Option<Vec<(u32, Footprint)>> {
+/// Whether an event only reads or writes files and reads generations: nothing that decides
+/// whether a test can move or what its next event touches.
+fn files_only(f: &Footprint) -> bool {
+    use super::footprint::{Mode, Res};
+    f.0.iter().all(|a| match a.res {
+        Res::Cell { .. } | Res::Instance { .. } | Res::Files { .. } => true,
+        Res::Gen { .. } => a.mode == Mode::Read,
+        Res::Shared { .. } | Res::Excl { .. } => false,
+    })
+}
+
+/// `v` run from `m`, with the footprint each event has there, and the state it ends in; `None`
+/// if some test cannot move when its turn comes.
+fn replay<'p>(
+    m: &Machine<'p>,
+    mut v: Vec<(u32, Footprint)>,
+) -> Option<(Vec<(u32, Footprint)>, Machine<'p>)> {
     let mut m = m.clone();
     for (t, fp) in &mut v {
         let t = *t as usize;
@@ -483,7 +550,7 @@ fn replay(m: &Machine<'_>, mut v: Vec<(u32, Footprint)>) -> Option<Vec<(u32, Foo
         *fp = m.footprint(t);
         m.advance(t);
     }
-    Some(v)
+    Some((v, m))
 }
 
 /// Explores every trace of `prog` (or this shard's share of them) within `budget`.
@@ -533,6 +600,7 @@ fn search(
         trace: Vec::new(),
         clocks: Vec::new(),
         last: vec![None; n],
+        seen: Vec::new(),
         path: Vec::new(),
         found: None,
         out_of_budget: false,
