@@ -173,7 +173,7 @@ fn suite(input: &Input) -> Suite {
 ///   expectations calibrated alone): a violation is a bug.
 /// - Shared worlds (one cache parent for all, so tests interfere): the replay must be
 ///   deterministic; on small suites DFS with the reduction must find a violation exactly when
-///   plain DFS does; and a violation the schedule reaches must shrink to a counterexample that
+///   plain DFS does, and explore one execution per trace of the brute-force census; and a violation the schedule reaches must shrink to a counterexample that
 ///   still reproduces it.
 ///
 /// A panic or a replay that differs is a bug in either.
@@ -246,6 +246,25 @@ pub fn schedule(data: &[u8]) {
                 plain.verdict,
                 por.verdict
             );
+        }
+        // With no oracle, DPOR explores one execution per trace of the brute-force census,
+        // none blocked, and reaches the final states brute force reaches.
+        if let Some(census) = crate::explore::traces::census(&prog, Oracles::none(), 2_000) {
+            let opts = crate::explore::Options {
+                oracles: Oracles::none(),
+                ..crate::explore::Options::default()
+            };
+            let (_, counts, finals) = crate::explore::dpor::finals(
+                &prog,
+                crate::explore::Budget::new(100_000, 5.0),
+                &opts,
+            );
+            assert_eq!(
+                (counts.executions, counts.blocked),
+                (census.traces, 0),
+                "DPOR executions vs traces\n{s:#?}"
+            );
+            assert_eq!(finals, census.finals, "DPOR final states\n{s:#?}");
         }
     }
     if let Some(v) = first.violation {

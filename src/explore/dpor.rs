@@ -612,7 +612,18 @@ fn search(
         finals: finals.then(HashSet::new),
     };
     if s.may_begin() {
-        s.explore(0);
+        // One frame per event on the current execution: give the search a stack sized for the
+        // longest one (a 65-test suite runs hundreds of events deep).
+        let stack = (prog.total_events() + 64) * 32 * 1024;
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("dpor".into())
+                .stack_size(stack.max(8 << 20))
+                .spawn_scoped(scope, || s.explore(0))
+                .expect("a thread for the search")
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        });
     }
     if s.found.is_some() {
         s.counts.executions += 1; // the execution that broke counts
