@@ -233,7 +233,8 @@ pub struct Options {
     pub count_states: bool,
     /// Seed of the first schedule (random, PCT).
     pub seed: u64,
-    /// Run only schedules whose index `i` has `i % shard.1 == shard.0`.
+    /// This shard's part, (I, N): random and PCT run only the schedules whose index `i` has
+    /// `i % N == I`; `dfs` searches the subtrees dealt to shard I (see [`dpor`]).
     pub shard: (u64, u64),
     /// Where to publish progress, if anyone is watching.
     pub progress: Option<std::sync::Arc<Progress>>,
