@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
-use super::{Budget, Found, Machine, Options, Program, Proof, Schedule, Verdict};
+use super::{Budget, Found, Machine, Options, Program, Schedule, Verdict};
 
 struct Search<'s> {
     budget: Budget,
@@ -126,16 +126,6 @@ pub(super) fn run(
     if s.found.is_some() {
         s.executions += 1; // the execution that broke counts
     }
-    let verdict = match (s.found, s.out_of_budget) {
-        (Some(f), _) => Verdict::Violated(Box::new(f)),
-        (None, true) => Verdict::Unknown(format!(
-            "search cut by the budget after {} execution(s) in {:.1} s; the rest of the tree is unexplored",
-            s.executions,
-            s.start.elapsed().as_secs_f64()
-        )),
-        (None, false) => Verdict::Holds {
-            proof: Proof::Exhaustive,
-        },
-    };
+    let verdict = super::exhaustive_verdict(s.found, s.out_of_budget, s.executions, s.start);
     (verdict, s.executions, s.steps)
 }

@@ -60,7 +60,7 @@ use super::footprint::Footprint;
 
 /// Race candidates of one event: an earlier event index per other test.
 type Cands = SmallVec<[usize; 8]>;
-use super::{Budget, Found, Machine, Options, Program, Proof, Schedule, Verdict};
+use super::{Budget, Found, Machine, Options, Program, Schedule, Verdict};
 
 /// Levels of full branching in a sharded run.
 pub const SPLIT: usize = 2;
@@ -628,16 +628,11 @@ fn search(
     if s.found.is_some() {
         s.counts.executions += 1; // the execution that broke counts
     }
-    let verdict = match (s.found, s.out_of_budget) {
-        (Some(f), _) => Verdict::Violated(Box::new(f)),
-        (None, true) => Verdict::Unknown(format!(
-            "search cut by the budget after {} execution(s) in {:.1} s; the rest of the tree is unexplored",
-            s.counts.executions + s.counts.blocked,
-            s.start.elapsed().as_secs_f64()
-        )),
-        (None, false) => Verdict::Holds {
-            proof: Proof::Exhaustive,
-        },
-    };
+    let verdict = super::exhaustive_verdict(
+        s.found,
+        s.out_of_budget,
+        s.counts.executions + s.counts.blocked,
+        s.start,
+    );
     (verdict, s.counts, s.finals)
 }

@@ -316,6 +316,21 @@ pub fn explore(prog: &Program, strategy: Strategy, budget: Budget, opts: Options
     }
 }
 
+/// The verdict of an exhaustive search (`dfs`, `dfs-plain`): its violation, else unknown when the
+/// budget cut it after `begun` executions, else an exhaustive proof.
+fn exhaustive_verdict(found: Option<Found>, cut: bool, begun: u64, start: Instant) -> Verdict {
+    match (found, cut) {
+        (Some(f), _) => Verdict::Violated(Box::new(f)),
+        (None, true) => Verdict::Unknown(format!(
+            "search cut by the budget after {begun} execution(s) in {:.1} s; the rest of the tree is unexplored",
+            start.elapsed().as_secs_f64()
+        )),
+        (None, false) => Verdict::Holds {
+            proof: Proof::Exhaustive,
+        },
+    }
+}
+
 /// Why a program needs no search: one sequential run decides it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NoSearch {
