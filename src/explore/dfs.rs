@@ -49,13 +49,17 @@ impl Search<'_> {
         if self.found.is_some() || self.out_of_budget {
             return;
         }
-        self.nodes += 1;
-        if self.nodes.is_multiple_of(1024) {
-            super::Progress::publish(self.progress, self.executions, self.steps, self.states);
-            if self.start.elapsed() >= self.budget.time {
-                self.out_of_budget = true;
-                return;
-            }
+        if super::time_up(
+            &mut self.nodes,
+            &self.budget,
+            self.start,
+            self.progress,
+            self.executions,
+            self.steps,
+            self.states,
+        ) {
+            self.out_of_budget = true;
+            return;
         }
         if m.violation().is_some() {
             self.found_here(m);

@@ -279,20 +279,6 @@ impl<'p> Machine<'p> {
         }
     }
 
-    /// The key set of test `t`'s next event (for independence), 0 if it is done.
-    pub fn next_keys(&self, t: usize) -> u64 {
-        self.prog.tests[t]
-            .event_keys
-            .get(self.pc[t] as usize)
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// Keys test `t` will still touch from its next event on.
-    pub fn future_keys(&self, t: usize) -> u64 {
-        self.prog.tests[t].future_keys[self.pc[t] as usize]
-    }
-
     fn nfiles(&self) -> usize {
         self.prog.files.len().max(1)
     }
@@ -321,6 +307,19 @@ impl<'p> Machine<'p> {
                 });
             }
         }
+    }
+
+    /// Test `t`'s `cat` of `file` through `key` (recorded under key `k`) finds nothing: its build
+    /// fails with `No such file or directory`; `why` is said after it in the history.
+    fn read_missing(&mut self, t: usize, k: usize, key: u32, file: u32, why: &str) {
+        self.failure[t] = Some(Failure::ReadMissing { key, file });
+        self.say(t, Some(k), |m| {
+            format!(
+                "read {} → No such file or directory{why}",
+                m.prog.files[file as usize]
+            )
+        });
+        self.mark_read(None);
     }
 
     fn mark_read(&mut self, value: Option<String>) {
@@ -597,17 +596,7 @@ impl<'p> Machine<'p> {
                 if deleted {
                     // Reads find nothing; rm -f and rm -rf of nothing succeed.
                     if *op == OpKind::Read {
-                        self.failure[t] = Some(Failure::ReadMissing {
-                            key: *key,
-                            file: *file,
-                        });
-                        self.say(t, Some(k), |m| {
-                            format!(
-                                "read {} → No such file or directory (the mounted dir was removed)",
-                                m.prog.files[*file as usize]
-                            )
-                        });
-                        self.mark_read(None);
+                        self.read_missing(t, k, *key, *file, " (the mounted dir was removed)");
                     } else {
                         self.say(t, Some(k), |_| {
                             format!("{} in a removed dir: nothing there", op_name(*op))
@@ -658,17 +647,7 @@ impl<'p> Machine<'p> {
                     OpKind::Read => {
                         let cell = self.cells[k][idx];
                         if cell.value == ABSENT {
-                            self.failure[t] = Some(Failure::ReadMissing {
-                                key: *key,
-                                file: *file,
-                            });
-                            self.say(t, Some(k), |m| {
-                                format!(
-                                    "read {} → No such file or directory",
-                                    m.prog.files[*file as usize]
-                                )
-                            });
-                            self.mark_read(None);
+                            self.read_missing(t, k, *key, *file, "");
                         } else {
                             self.output[t].push(cell.value);
                             self.say(t, Some(k), |m| {

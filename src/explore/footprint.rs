@@ -156,11 +156,6 @@ impl Footprint {
             .iter()
             .any(|&a| other.0.iter().any(|&b| access_conflict(a, b)))
     }
-
-    /// Whether the event touches nothing shared.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 #[cfg(test)]

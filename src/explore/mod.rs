@@ -316,6 +316,26 @@ pub fn explore(prog: &Program, strategy: Strategy, budget: Budget, opts: Options
     }
 }
 
+/// The periodic check of an exhaustive search, at every 1,024th node it visits: publishes the
+/// counts so far and says whether the budget's time is up.
+#[allow(clippy::too_many_arguments)]
+fn time_up(
+    visits: &mut u64,
+    budget: &Budget,
+    start: Instant,
+    progress: &Option<std::sync::Arc<Progress>>,
+    begun: u64,
+    steps: u64,
+    states: &Option<HashSet<u64>>,
+) -> bool {
+    *visits += 1;
+    if !visits.is_multiple_of(1024) {
+        return false;
+    }
+    Progress::publish(progress, begun, steps, states);
+    start.elapsed() >= budget.time
+}
+
 /// The verdict of an exhaustive search (`dfs`, `dfs-plain`): its violation, else unknown when the
 /// budget cut it after `begun` executions, else an exhaustive proof.
 fn exhaustive_verdict(found: Option<Found>, cut: bool, begun: u64, start: Instant) -> Verdict {
