@@ -37,14 +37,38 @@ pub fn mount_spec(data: &[u8]) {
     }
 }
 
-/// `containerfile`: the reader and the importer never panic; an imported suite's TOML reads back
-/// to the same suite.
+/// `containerfile`: the frontend, the shell and the effects never panic; every command of an
+/// imported RUN is accounted for; an imported suite's TOML reads back to the same suite.
 pub fn containerfile(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    // The bytes as a RUN script on their own, against a cache at /c and one at rel.
+    let mounts = [
+        crate::mount::MountSpec::cache("/c"),
+        crate::mount::MountSpec::cache("rel"),
+    ];
+    if let Ok(fx) = crate::effects::of_run(
+        &crate::containerfile::Command::Shell(text.into()),
+        &mounts,
+        "/w",
+        &BTreeMap::new(),
+    ) {
+        for c in &fx.commands {
+            assert!(
+                c.model != crate::effects::Model::NoCacheEffect || c.ops.is_empty(),
+                "{c:?}"
+            );
+        }
+    }
     for d in [Dialect::BuildKit, Dialect::Buildah, Dialect::Buildah128] {
         let _ = crate::containerfile::parse(text, d, &BTreeMap::new());
+        let imp = crate::scenario::import::import(
+            &[("f".into(), text.into())],
+            d,
+            crate::scenario::import::ImportOptions::default(),
+        );
+        let _ = imp.to_json(d);
         if let Ok(s) = Suite::import(&[("f".into(), text.into())], d) {
             let again = Suite::from_toml(&s.to_toml(d), "f", d);
             assert_eq!(again.as_ref().ok(), Some(&s), "{text:?}");
@@ -117,6 +141,7 @@ fn suite(input: &Input) -> Suite {
                         locked,
                         ops,
                     } => Step::Build(Build {
+                        source: None,
                         env: env(),
                         runs: vec![RunStep {
                             mounts: vec![MountSpec {

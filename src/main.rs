@@ -11,7 +11,7 @@ use mountfuzz::explore::{Budget, Options, Strategy};
 use mountfuzz::mount::{MountType, Sharing};
 use mountfuzz::report::{self, replay::ReplayFile};
 use mountfuzz::run::{RunConfig, replay_recorded, run};
-use mountfuzz::scenario::{self, Suite, builtin};
+use mountfuzz::scenario::{self, builtin};
 use mountfuzz::verify::{VerifyConfig, verify};
 use mountfuzz::world::{Remedy, Topology, World};
 
@@ -56,8 +56,12 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Print a suite (TOML) with one test per Containerfile.
+    /// Print a suite (TOML) with one test per Dockerfile, or with --json what each command of
+    /// each cache RUN does.
     Import(ImportArgs),
+    /// Check a corpus of Dockerfiles: N parallel copies of each build, per engine; prints the
+    /// README's markdown table.
+    Corpus(CorpusArgs),
     /// Print where a cache mount's directory (and lock file) lives for a given engine.
     Where(WhereArgs),
 }
@@ -94,9 +98,13 @@ struct RunArgs {
     /// Switch a quirk off (apply its fix); repeatable.
     #[arg(long = "fix")]
     fixes: Vec<Quirk>,
-    /// Check only these oracles (repeatable; default all).
-    #[arg(long = "oracle")]
+    /// Check only these oracles (repeatable; default: the intent's).
+    #[arg(long = "oracle", conflicts_with = "intent")]
     oracles: Vec<Oracle>,
+    /// isolation (tests must not see each other: every oracle) or shared-cache (builds share on
+    /// purpose: every oracle but isolation).
+    #[arg(long, default_value = "isolation")]
+    intent: mountfuzz::check::Intent,
     /// Count distinct states (the default; kept for scripts that pass it).
     #[arg(long, conflicts_with = "no_count_states")]
     count_states: bool,
@@ -251,12 +259,40 @@ struct ReplayArgs {
 
 #[derive(Args)]
 struct ImportArgs {
-    /// Containerfiles.
+    /// Dockerfiles: each is a project built in parallel with the others.
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// The dialect to read mounts in.
     #[arg(long, default_value = "buildah")]
     engine: Engine,
+    /// The files are consecutive builds of one test instead.
+    #[arg(long)]
+    steps: bool,
+    /// Whether each test gets its own TMPDIR (scratch) or the host's (host).
+    #[arg(long, default_value = "scratch", value_parser = ["host", "scratch"])]
+    tmpdir: String,
+    /// Print `{"suite", "runs", "unsupported", "notes"}` as JSON instead of the suite's TOML.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct CorpusArgs {
+    /// Dockerfiles, or directories whose files (but ORIGINS and README*) are Dockerfiles.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Engine profiles (repeatable; default every one).
+    #[arg(long = "engine")]
+    engines: Vec<Engine>,
+    /// Parallel copies of each build.
+    #[arg(long, default_value_t = 2)]
+    copies: usize,
+    /// Most seconds per file and engine.
+    #[arg(long, default_value_t = 2.0)]
+    seconds: f64,
+    /// isolation or shared-cache (projects share their caches on purpose).
+    #[arg(long, default_value = "shared-cache")]
+    intent: mountfuzz::check::Intent,
 }
 
 #[derive(Args)]
@@ -301,6 +337,7 @@ fn main() -> ExitCode {
         Some(Cmd::Merge(a)) => cmd_merge(a),
         Some(Cmd::Suites { json }) => cmd_suites(json),
         Some(Cmd::Import(a)) => cmd_import(a),
+        Some(Cmd::Corpus(a)) => cmd_corpus(a),
         Some(Cmd::Where(a)) => cmd_where(a),
     };
     match result {
@@ -399,7 +436,7 @@ fn cmd_run(a: RunArgs) -> Result<u8, String> {
         budget: Budget::new(a.schedules, a.seconds),
         options: Options {
             oracles: if a.oracles.is_empty() {
-                Oracles::all()
+                a.intent.oracles()
             } else {
                 Oracles::of(&a.oracles)
             },
@@ -796,8 +833,81 @@ fn cmd_import(a: ImportArgs) -> Result<u8, String> {
             std::fs::read_to_string(f).map_err(|e| format!("{}: cannot read: {e}", f.display()))?;
         files.push((f.display().to_string(), text));
     }
-    let suite = Suite::import(&files, a.engine.dialect()).map_err(|e| e.to_string())?;
-    print!("{}", suite.to_toml(a.engine.dialect()));
+    use mountfuzz::scenario::import::{ImportOptions, Tmpdir, import};
+    let opts = ImportOptions {
+        steps: a.steps,
+        tmpdir: if a.tmpdir == "host" {
+            Tmpdir::Host
+        } else {
+            Tmpdir::Scratch
+        },
+    };
+    let d = a.engine.dialect();
+    let imp = import(&files, d, opts);
+    if a.json {
+        println!("{}", imp.to_json(d));
+    } else {
+        print!("{}", imp.suite.to_toml(d));
+        let [precise, profile, opaque, none] = imp.command_counts();
+        eprintln!(
+            "imported {} of {} file(s): {} cache RUN(s); commands: {precise} precise, {profile} by a tool profile, {opaque} opaque, {none} with no cache effect",
+            files.len() - imp.unsupported.len(),
+            files.len(),
+            imp.runs.len()
+        );
+        for u in &imp.unsupported {
+            eprintln!(
+                "unsupported: {}:{}: {}: {} (this file's test is left out)",
+                u.file, u.line, u.construct, u.reason
+            );
+        }
+        for n in &imp.notes {
+            eprintln!("note: {n}");
+        }
+    }
+    if imp.suite.tests.is_empty() {
+        return Err("no file could be imported".into());
+    }
+    Ok(0)
+}
+
+fn cmd_corpus(a: CorpusArgs) -> Result<u8, String> {
+    if a.copies < 1 || a.seconds.is_nan() || a.seconds <= 0.0 {
+        return Err(format!(
+            "--copies must be at least 1 and --seconds above 0 (got {} and {})",
+            a.copies, a.seconds
+        ));
+    }
+    let mut files = Vec::new();
+    for p in &a.paths {
+        let mut paths = Vec::new();
+        if p.is_dir() {
+            let rd =
+                std::fs::read_dir(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?;
+            for e in rd {
+                let e = e.map_err(|e| format!("{}: cannot read: {e}", p.display()))?;
+                let name = e.file_name().to_string_lossy().into_owned();
+                if e.path().is_file() && name != "ORIGINS" && !name.starts_with("README") {
+                    paths.push(e.path());
+                }
+            }
+            paths.sort();
+        } else {
+            paths.push(p.clone());
+        }
+        for f in paths {
+            let text = std::fs::read_to_string(&f)
+                .map_err(|e| format!("{}: cannot read: {e}", f.display()))?;
+            files.push((f.display().to_string(), text));
+        }
+    }
+    let engines = if a.engines.is_empty() {
+        Engine::ALL.to_vec()
+    } else {
+        a.engines.clone()
+    };
+    let results = mountfuzz::corpus::check(&files, &engines, a.copies, a.seconds, a.intent);
+    println!("{}", mountfuzz::corpus::markdown(&results, &engines));
     Ok(0)
 }
 

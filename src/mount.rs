@@ -190,7 +190,12 @@ pub fn parse(input: &str, dialect: Dialect) -> Result<MountSpec, MountError> {
     let mut spec = MountSpec::cache("");
     let mut kind: Option<MountType> = None;
     let mut sharing_written = false;
-    for field in input.split(',') {
+    let fields: Vec<String> = match dialect {
+        Dialect::BuildKit => csv_fields(input)?,
+        _ => input.split(',').map(str::to_string).collect(),
+    };
+    for field in &fields {
+        let field = field.as_str();
         if field.is_empty() {
             continue;
         }
@@ -221,6 +226,54 @@ pub fn parse(input: &str, dialect: Dialect) -> Result<MountSpec, MountError> {
     });
     validate(&spec, dialect, sharing_written)?;
     Ok(spec)
+}
+
+/// BuildKit reads `--mount`'s value as one CSV record (frontend/dockerfile/instructions,
+/// runmount.go, via csvvalue): a field that starts with a double quote may hold commas, and
+/// `""` in it is one quote; a quote inside an unquoted field is kept as text.
+pub fn csv_fields(input: &str) -> Result<Vec<String>, MountError> {
+    let mut out = Vec::new();
+    let mut chars = input.chars().peekable();
+    loop {
+        let mut field = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        field.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => field.push(c),
+                    None => {
+                        return Err(err("", Some(input), "an unterminated \" in the CSV value"));
+                    }
+                }
+            }
+            if !matches!(chars.peek(), None | Some(',')) {
+                return Err(err(
+                    "",
+                    Some(input),
+                    "text after a closing \" in the CSV value",
+                ));
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ',' {
+                    break;
+                }
+                // A quote inside an unquoted field is kept (lazy quotes); the expansion of
+                // the value removes it (`target="/root/.cache"`, seen in real Dockerfiles).
+                field.push(c);
+                chars.next();
+            }
+        }
+        out.push(field);
+        if chars.next().is_none() {
+            return Ok(out);
+        }
+    }
 }
 
 fn parse_mode(key: &str, v: &str, problem: &str) -> Result<u32, MountError> {

@@ -113,6 +113,24 @@ pub fn campaign(
 
 /// Runs `prog` once on real threads and real files.
 pub fn run(prog: &Program, cfg: StressConfig) -> std::io::Result<StressRun> {
+    // The linearizability checker knows writes, appends, reads, removals and wipes.
+    for t in &prog.tests {
+        for e in &t.events {
+            if let Event::Op {
+                op: op @ (OpKind::Touch | OpKind::Stat { .. } | OpKind::Opaque { .. }),
+                ..
+            } = e
+            {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "test {}: the stress run has no history model for {op:?} operations",
+                        t.name
+                    ),
+                ));
+            }
+        }
+    }
     let root = tempfile::Builder::new()
         .prefix("mountfuzz-stress")
         .tempdir()?;
@@ -293,6 +311,8 @@ fn thread(
                         let _ = fs.remove(&dir, f);
                         LinOp::Remove { file: f.clone() }
                     }
+                    // Refused before any thread starts (see `run`).
+                    OpKind::Touch | OpKind::Stat { .. } | OpKind::Opaque { .. } => continue,
                     OpKind::Wipe => {
                         let _ = fs.wipe(&dir);
                         LinOp::Wipe {

@@ -176,7 +176,7 @@ fn bad_input_files_exit_2_and_name_the_file() {
     let o = mountfuzz(&["import", "--engine", "buildah@1.28", cf.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("line 2") && stderr(&o).contains("crashes"),
+        stderr(&o).contains("Containerfile:2: RUN") && stderr(&o).contains("crashes"),
         "{}",
         stderr(&o)
     );

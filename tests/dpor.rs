@@ -59,7 +59,7 @@ fn executions_equal_traces_on_generated_sharing_suites() {
             .iter()
             .fold(Profile::new(engine).fixed(Quirk::PrivateRejected), |p, q| p.fixed(*q));
         let prog = Program::compile(&s, profile, &world(remote)).unwrap();
-        let Some(census) = traces::census(&prog, Oracles::none(), if FULL { 20_000 } else { 4_000 }) else {
+        let Some(census) = traces::census(&prog, Oracles::none(), if FULL { 20_000 } else { 12_000 }) else {
             big.fetch_add(1, Relaxed);
             return Ok(());
         };

@@ -292,10 +292,14 @@ build = "FROM scratch\nRUN --mount=type=cache,target=/t,from=st echo b > /t/f"
             prog.notes
         );
         let (reads, _) = observe(&s, engine, "");
+        // The write lasts for the rest of its build; the next build mounts the stage afresh,
+        // whose files the model does not know, so its read of f cannot be known to fail and
+        // returns nothing the model knows (buildah's tests/bud/buildkit-mount-from cache tests
+        // read the stage's files and pass).
         assert_eq!(
             reads,
-            vec![Some("a".to_string()), None],
-            "{engine}: kept within the build, gone in the next"
+            vec![Some("a".to_string())],
+            "{engine}: kept within the build, unknown in the next"
         );
     }
     let prog = Program::compile(&s, Profile::new(Engine::BuildKit), &world).unwrap();

@@ -33,6 +33,7 @@ fn pair(sharing: Sharing) -> Suite {
     };
     let build = |ops: Vec<CacheOp>| {
         Step::Build(Build {
+            source: None,
             env: scratch_tmpdir(),
             runs: vec![RunStep {
                 mounts: vec![m.clone()],
@@ -192,6 +193,7 @@ fn leaky() -> Suite {
     };
     let build = |mounts: Vec<MountSpec>, ops| {
         Step::Build(Build {
+            source: None,
             env: scratch_tmpdir(),
             runs: vec![RunStep {
                 mounts,
@@ -350,6 +352,7 @@ fn write_prune_read() -> Suite {
     let m = MountSpec::cache("/test");
     let build = |ops: Vec<CacheOp>| {
         Step::Build(Build {
+            source: None,
             env: scratch_tmpdir(),
             runs: vec![RunStep {
                 mounts: vec![m.clone()],

@@ -1,9 +1,8 @@
-//! Suites: TOML round trip of every built-in, one clear error per bad field, Containerfile import,
-//! and the shell vocabulary of RUN commands.
+//! Suites: TOML round trip of every built-in, one clear error per bad field, and Containerfile
+//! import.
 
-use mountfuzz::containerfile::Command;
-use mountfuzz::mount::{Dialect, MountSpec};
-use mountfuzz::scenario::{CacheOp, Suite, builtin, shell};
+use mountfuzz::mount::Dialect;
+use mountfuzz::scenario::{Suite, builtin};
 
 #[test]
 fn every_builtin_round_trips_through_toml() {
@@ -78,92 +77,4 @@ fn import_makes_one_test_per_containerfile() {
     );
 }
 
-#[test]
-fn shell_vocabulary() {
-    let mounts = vec![MountSpec::cache("/test"), MountSpec::cache("sub")];
-    let ops = |s: &str| shell::ops(&Command::Shell(s.into()), &mounts, "/w");
-    assert_eq!(
-        ops("echo a b > /test/f && cat /test/f; rm -rf /test/*").unwrap(),
-        vec![
-            CacheOp::Write {
-                mount: 0,
-                file: "f".into(),
-                data: "a b".into()
-            },
-            CacheOp::Read {
-                mount: 0,
-                file: "f".into()
-            },
-            CacheOp::Wipe { mount: 0 },
-        ]
-    );
-    assert_eq!(
-        ops("echo x >> sub/g && rm -f /w/sub/g").unwrap(),
-        vec![
-            CacheOp::Append {
-                mount: 1,
-                file: "g".into(),
-                data: "x".into()
-            },
-            CacheOp::Remove {
-                mount: 1,
-                file: "g".into()
-            },
-        ]
-    );
-    assert_eq!(
-        ops("apt-get update && true").unwrap(),
-        vec![],
-        "commands off the cache are ignored"
-    );
-    assert!(
-        ops("cp /test/a /tmp/b")
-            .unwrap_err()
-            .contains("does not model")
-    );
-    assert!(
-        ops("rm -rf /test")
-            .unwrap_err()
-            .contains("removes the mount point itself")
-    );
-    let exec = Command::Exec(vec!["/bin/sh".into(), "-c".into(), "cat /test/f".into()]);
-    assert_eq!(
-        shell::ops(&exec, &mounts, "/").unwrap(),
-        vec![CacheOp::Read {
-            mount: 0,
-            file: "f".into()
-        }]
-    );
-}
-
-/// `;` and `&&` split commands only outside quotes, as in sh (a fuzz crash: `echo > test/;;`
-/// was read as a write to a file named `;`, which the TOML round trip then read differently).
-#[test]
-fn separators_split_commands_only_outside_quotes() {
-    let mounts = vec![MountSpec::cache("/c")];
-    let ops = |s: &str| shell::ops(&Command::Shell(s.into()), &mounts, "/");
-    assert_eq!(
-        ops("echo x > '/c/a;b'&&cat /c/a;b").unwrap(),
-        vec![
-            CacheOp::Write {
-                mount: 0,
-                file: "a;b".into(),
-                data: "x".into()
-            },
-            CacheOp::Read {
-                mount: 0,
-                file: "a".into()
-            },
-        ]
-    );
-    let e = ops("echo > /c/;;").unwrap_err();
-    assert!(e.contains("is not a file inside a cache mount"), "{e}");
-    assert_eq!(
-        ops("echo 'a && b' > /c/f").unwrap(),
-        vec![CacheOp::Write {
-            mount: 0,
-            file: "f".into(),
-            data: "a && b".into()
-        }]
-    );
-}
+// The shell and the command effects: tests/effects.rs.

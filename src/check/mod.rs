@@ -36,11 +36,14 @@ pub enum Oracle {
     Deadlock,
     /// Every cache dir lies inside its cache parent.
     PathContainment,
+    /// No two RUNs hold one cache instance at once while both run a tool that fails or
+    /// corrupts under contention (apt, apk, yarn v1: [`crate::tools`]).
+    ToolContention,
 }
 
 impl Oracle {
     /// Every oracle.
-    pub const ALL: [Oracle; 8] = [
+    pub const ALL: [Oracle; 9] = [
         Oracle::Expectation,
         Oracle::Isolation,
         Oracle::LockedExclusion,
@@ -49,6 +52,7 @@ impl Oracle {
         Oracle::SharedCoherence,
         Oracle::Deadlock,
         Oracle::PathContainment,
+        Oracle::ToolContention,
     ];
 
     /// The kebab-case name.
@@ -62,6 +66,7 @@ impl Oracle {
             Oracle::SharedCoherence => "shared-coherence",
             Oracle::Deadlock => "deadlock",
             Oracle::PathContainment => "path-containment",
+            Oracle::ToolContention => "tool-contention",
         }
     }
 }
@@ -79,6 +84,45 @@ impl std::str::FromStr for Oracle {
             .into_iter()
             .find(|o| o.name() == s)
             .ok_or_else(|| format!("unknown oracle {s:?}"))
+    }
+}
+
+/// What a workload wants from its caches, which decides the oracles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Intent {
+    /// Tests must not see each other (a test suite with per-test caches: podman#25414). Every
+    /// oracle.
+    #[default]
+    Isolation,
+    /// Builds share caches on purpose (apt, cargo, pip): seeing each other is the point, so
+    /// cross-reads are fine; tool failures under contention, lock and exclusivity breaks,
+    /// deadlocks, prune races on held caches and escapes are not.
+    SharedCache,
+}
+
+impl Intent {
+    /// The oracles it checks.
+    pub fn oracles(self) -> Oracles {
+        match self {
+            Intent::Isolation => Oracles::all(),
+            Intent::SharedCache => Oracles::of(
+                &Oracle::ALL
+                    .into_iter()
+                    .filter(|o| *o != Oracle::Isolation)
+                    .collect::<Vec<_>>(),
+            ),
+        }
+    }
+}
+
+impl std::str::FromStr for Intent {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "isolation" => Ok(Intent::Isolation),
+            "shared-cache" => Ok(Intent::SharedCache),
+            _ => Err(format!("unknown intent {s:?} (isolation, shared-cache)")),
+        }
     }
 }
 

@@ -134,9 +134,28 @@ pub enum OpKind {
     Read,
     /// Remove the file.
     Remove,
-    /// Remove everything in the cache dir.
+    /// Remove everything below `file` (the mount's subdirectory for `rm -rf T/*`, a directory
+    /// below it for `rm -rf T/d`).
     Wipe,
+    /// Create the file empty if it is absent (`touch`, `mkdir -p`).
+    Touch,
+    /// Look whether the file is there; absent fails the RUN when `must_exist`.
+    Stat {
+        /// Absent fails the RUN.
+        must_exist: bool,
+    },
+    /// May read every file below `file` (the mount's subdirectory) and, with `writes`, change
+    /// them: the conservative model of a command mountfuzz cannot represent precisely. The
+    /// value is the command's name. A writing one is followed by an append to its marker file
+    /// (what it may have created), so two of them see each other.
+    Opaque {
+        /// It may write.
+        writes: bool,
+    },
 }
+
+/// The marker file below a mount that an opaque command's possible creations stand for.
+pub const OPAQUE_MARKER: &str = "(files an opaque command may create)";
 
 /// A compiled test.
 #[derive(Clone, Debug)]
@@ -157,6 +176,9 @@ pub struct TestProgram {
     /// Per event, plus one entry (0) at the end: how many events from it on are safe steps
     /// (touch no key another test ever touches; all keys count when keys exceed 64).
     pub safe_run: Vec<u32>,
+    /// (RUN, key, tool) of each profiled command that fails or corrupts under contention
+    /// ([`crate::tools::Contention`]): a second such RUN holding the same instance meets it.
+    pub contending: Vec<(u32, u32, &'static str)>,
 }
 
 impl TestProgram {
@@ -181,6 +203,9 @@ pub struct KeyInfo {
     pub loc: Location,
     /// The mount target it was first seen with (for reports).
     pub target: String,
+    /// A `from=<stage>` cache: it starts with that stage's files, which the model does not
+    /// know, so a file absent from the model may be there.
+    pub seeded: bool,
 }
 
 /// A suite compiled against one profile and world.
@@ -216,6 +241,9 @@ pub struct Program {
     pub test_keys: Vec<fixedbitset::FixedBitSet>,
     /// What the model represents only in part, named for the report (never dropped silently).
     pub notes: Vec<String>,
+    /// Per file: the opaque markers ([`OPAQUE_MARKER`]) of the directories above it. An opaque
+    /// command there may have created the file, so a read of it cannot be known to fail.
+    pub markers_over: Vec<Vec<u32>>,
 }
 
 /// The id of `s` in `table`, adding it when new.
@@ -337,6 +365,7 @@ impl Program {
                                         keys.push(KeyInfo {
                                             loc: loc.clone(),
                                             target: m.target.clone(),
+                                            seeded: m.from.is_some(),
                                         });
                                         key_ids.insert(loc.dir.clone(), (keys.len() - 1) as u32);
                                         (keys.len() - 1) as u32
@@ -371,6 +400,35 @@ impl Program {
                                         (*mount, OpKind::Remove, file.as_str(), "")
                                     }
                                     CacheOp::Wipe { mount } => (*mount, OpKind::Wipe, "", ""),
+                                    CacheOp::RemoveTree { mount, dir } => {
+                                        (*mount, OpKind::Wipe, dir.as_str(), "")
+                                    }
+                                    CacheOp::Touch { mount, file } => {
+                                        (*mount, OpKind::Touch, file.as_str(), "")
+                                    }
+                                    CacheOp::Stat {
+                                        mount,
+                                        file,
+                                        must_exist,
+                                    } => (
+                                        *mount,
+                                        OpKind::Stat {
+                                            must_exist: *must_exist,
+                                        },
+                                        file.as_str(),
+                                        "",
+                                    ),
+                                    CacheOp::Opaque {
+                                        mount,
+                                        dir,
+                                        what,
+                                        writes,
+                                    } => (
+                                        *mount,
+                                        OpKind::Opaque { writes: *writes },
+                                        dir.as_str(),
+                                        what.as_str(),
+                                    ),
                                 };
                                 let Some((key, _)) = run_keys.get(mount) else {
                                     return Err(CompileError {
@@ -397,6 +455,28 @@ impl Program {
                                     removal: NO_REMOVAL,
                                 });
                                 event_build.push(build_no);
+                                // What a writing opaque command may create: one marker file.
+                                if matches!(kind, OpKind::Opaque { writes: true })
+                                    && !r.mounts[mount].readonly
+                                {
+                                    let f = crate::engine::path::join(
+                                        &files[file as usize],
+                                        OPAQUE_MARKER,
+                                    );
+                                    let f = intern(&mut files, &mut file_ids, &f);
+                                    events.push(Event::Op {
+                                        run: run_no,
+                                        key: *key,
+                                        op: OpKind::Append,
+                                        file: f,
+                                        value: intern(&mut values, &mut value_ids, data),
+                                        store: *key,
+                                        cell: f,
+                                        readonly: false,
+                                        removal: NO_REMOVAL,
+                                    });
+                                    event_build.push(build_no);
+                                }
                             }
                             events.push(Event::Release {
                                 run: run_no,
@@ -430,7 +510,23 @@ impl Program {
                     }
                 }
             }
+            let contending = events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Op {
+                        run,
+                        key,
+                        op: OpKind::Opaque { .. },
+                        value,
+                        ..
+                    } => crate::tools::of_what(&values[*value as usize])
+                        .filter(|t| t.contends())
+                        .map(|t| (*run, *key, t.name)),
+                    _ => None,
+                })
+                .collect();
             tests.push(TestProgram {
+                contending,
                 name: t.name.clone(),
                 events,
                 event_keys: Vec::new(),
@@ -498,6 +594,31 @@ impl Program {
                 removal_at,
             )
         };
+        // Which opaque markers stand for files an opaque command may have created at a path.
+        let markers: Vec<(u32, String)> = files
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| {
+                let dir = f.strip_suffix(OPAQUE_MARKER)?.trim_end_matches('/');
+                Some((i as u32, dir.to_string()))
+            })
+            .collect();
+        let markers_over: Vec<Vec<u32>> = files
+            .iter()
+            .map(|f| {
+                markers
+                    .iter()
+                    .filter(|(m, d)| {
+                        files[*m as usize] != *f
+                            && (d.is_empty()
+                                || f == d
+                                || f.strip_prefix(d.as_str())
+                                    .is_some_and(|r| r.starts_with('/')))
+                    })
+                    .map(|(m, _)| *m)
+                    .collect()
+            })
+            .collect();
         let wide = keys.len() > 64;
         let groups = if wide {
             Vec::new()
@@ -593,6 +714,7 @@ impl Program {
             })
             .collect();
         Ok(Program {
+            markers_over,
             notes,
             test_keys,
             removals,
@@ -639,6 +761,7 @@ impl Program {
             removals: self.removals.clone(),
             test_keys: vec![self.test_keys[t].clone()],
             notes: self.notes.clone(),
+            markers_over: self.markers_over.clone(),
         }
     }
 

@@ -189,6 +189,7 @@ pub fn shrink(
                         let mut cand = best.clone();
                         if let Step::Build(cb) = &mut cand.tests[ti].steps[si] {
                             cb.runs.remove(ri);
+                            cb.source = None;
                         }
                         if let Some((s, v)) = sh.attempt(&cand, &sched) {
                             (best, sched, viol, improved) = (cand, s, v, true);
@@ -203,6 +204,7 @@ pub fn shrink(
                         let mut cand = best.clone();
                         if let Step::Build(cb) = &mut cand.tests[ti].steps[si] {
                             cb.runs[ri].ops.remove(oi);
+                            cb.source = None;
                         }
                         if let Some((s, v)) = sh.attempt(&cand, &sched) {
                             (best, sched, viol, improved) = (cand, s, v, true);

@@ -202,6 +202,14 @@ fn work_script(
             }
             CacheOp::Remove { mount, file } => format!("rm -f {}", path(*mount, file)),
             CacheOp::Wipe { mount } => format!("rm -rf {}/*", mounts[*mount].target.trim_end_matches('/')),
+            CacheOp::Touch { mount, file } => format!("touch {}", path(*mount, file)),
+            CacheOp::RemoveTree { mount, dir } => format!("rm -rf {}", path(*mount, dir)),
+            CacheOp::Stat { mount, file, must_exist: false } => format!("[ -e {} ] || :", path(*mount, file)),
+            CacheOp::Stat { must_exist: true, .. } | CacheOp::Opaque { .. } => {
+                return Err(RealError::Unsupported(format!(
+                    "{op:?}: a failing look or an opaque command has no forced real counterpart"
+                )));
+            }
         });
     }
     parts.push(format!("touch /ctl/done-{id}"));

@@ -115,6 +115,7 @@ fn run(mounts: Vec<MountSpec>, ops: Vec<CacheOp>) -> RunStep {
 
 fn build(runs: Vec<RunStep>, expect: Expect) -> Step {
     Step::Build(Build {
+        source: None,
         env: scratch_tmpdir(),
         runs,
         expect,
@@ -251,6 +252,7 @@ fn locked_id(id: &str) -> MountSpec {
 
 fn no_env(runs: Vec<RunStep>, expect: Expect) -> Step {
     Step::Build(Build {
+        source: None,
         env: BTreeMap::new(),
         runs,
         expect,

@@ -84,6 +84,7 @@ impl Family {
                 TestCase {
                     name: format!("t{i}"),
                     steps: vec![Step::Build(Build {
+                        source: None,
                         env: Default::default(),
                         runs: vec![RunStep {
                             mounts: vec![mount],

@@ -6,6 +6,7 @@
 
 pub mod builtin;
 pub mod families;
+pub mod import;
 pub mod shell;
 pub mod strategy;
 
@@ -13,7 +14,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::containerfile;
 use crate::mount::{Dialect, MountSpec};
 
 /// A set of tests run in parallel.
@@ -49,7 +49,7 @@ pub enum Step {
 }
 
 /// A build of one Containerfile.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Build {
     /// Environment overrides of the client process (`$SCRATCH` is the test's scratch dir).
     pub env: BTreeMap<String, String>,
@@ -57,7 +57,20 @@ pub struct Build {
     pub runs: Vec<RunStep>,
     /// What the build must produce.
     pub expect: Expect,
+    /// The Containerfile it was read from, if any: a suite file keeps the user's text, which
+    /// reads back to these runs. Anything that changes the runs sets it to `None`, and the
+    /// suite file then gets a Containerfile written from the runs.
+    pub source: Option<String>,
 }
+
+/// Two builds are equal when they do the same: the text they were read from is not compared.
+impl PartialEq for Build {
+    fn eq(&self, o: &Build) -> bool {
+        self.env == o.env && self.runs == o.runs && self.expect == o.expect
+    }
+}
+
+impl Eq for Build {}
 
 /// One RUN: its cache mounts and what its command does to them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,6 +125,61 @@ pub enum CacheOp {
         /// Index into the RUN's mounts.
         mount: usize,
     },
+    /// `rm -rf TARGET/DIR` (or `TARGET/DIR/*`): everything below a directory of the mount.
+    RemoveTree {
+        /// Index into the RUN's mounts.
+        mount: usize,
+        /// The directory below the mount target.
+        dir: String,
+    },
+    /// `touch FILE` (also `mkdir -p DIR`, and the metadata write of `chmod`/`chown`): creates an
+    /// empty file where none is, and leaves an existing one's content alone.
+    Touch {
+        /// Index into the RUN's mounts.
+        mount: usize,
+        /// Path below the mount target.
+        file: String,
+    },
+    /// A metadata read (`test -e`, `[ -f ]`, `ls FILE`, `stat`): looks whether FILE is there.
+    /// With `must_exist` the RUN fails when it is not (`ls`, `stat`, `rm` without `-f`).
+    Stat {
+        /// Index into the RUN's mounts.
+        mount: usize,
+        /// Path below the mount target.
+        file: String,
+        /// Absent fails the RUN.
+        must_exist: bool,
+    },
+    /// A command the model cannot represent precisely (an unknown tool, a listing, a subtree
+    /// removal, a tool profile's work): it may read every file under `dir` and, with
+    /// `writes`, change any of them and create others. Named by `what` in every report.
+    Opaque {
+        /// Index into the RUN's mounts.
+        mount: usize,
+        /// The directory below the mount target it works in (`""`: the whole mount).
+        dir: String,
+        /// The command (or `profile:<tool>`), for reports.
+        what: String,
+        /// It may write (else it only reads, as a listing does).
+        writes: bool,
+    },
+}
+
+impl CacheOp {
+    /// The index of the mount the operation acts on.
+    pub fn mount(&self) -> usize {
+        match self {
+            CacheOp::Write { mount, .. }
+            | CacheOp::Append { mount, .. }
+            | CacheOp::Read { mount, .. }
+            | CacheOp::Remove { mount, .. }
+            | CacheOp::Wipe { mount }
+            | CacheOp::RemoveTree { mount, .. }
+            | CacheOp::Touch { mount, .. }
+            | CacheOp::Stat { mount, .. }
+            | CacheOp::Opaque { mount, .. } => *mount,
+        }
+    }
 }
 
 /// What a build must produce.
@@ -261,38 +329,25 @@ impl Suite {
         toml::to_string(&file).expect("a suite always serialises")
     }
 
-    /// A suite with one test per Containerfile, each a single build run with `TMPDIR=$SCRATCH`.
+    /// A suite with one test per Containerfile, each a single build run with `TMPDIR=$SCRATCH`;
+    /// an error when any file cannot be read ([`import::import`] keeps the others).
     pub fn import(files: &[(String, String)], dialect: Dialect) -> Result<Suite, SuiteError> {
-        let mut tests = Vec::new();
-        for (name, text) in files {
-            let build = build_from_containerfile(text, &BTreeMap::new(), dialect).map_err(|p| {
-                SuiteError {
-                    source: name.clone(),
-                    field: String::new(),
-                    problem: p,
-                }
-            })?;
-            let stem = std::path::Path::new(name)
-                .file_name()
-                .map_or(name.clone(), |s| s.to_string_lossy().into_owned());
-            let mut test_name = stem.clone();
-            let mut n = 2;
-            while tests.iter().any(|t: &TestCase| t.name == test_name) {
-                test_name = format!("{stem}-{n}");
-                n += 1;
-            }
-            tests.push(TestCase {
-                name: test_name,
-                steps: vec![Step::Build(Build {
-                    env: scratch_tmpdir(),
-                    ..build
-                })],
+        let imp = import::import(files, dialect, import::ImportOptions::default());
+        if let Some(u) = imp.unsupported.first() {
+            return Err(SuiteError {
+                source: u.file.clone(),
+                field: String::new(),
+                problem: format!("line {}: {}", u.line, u.reason),
             });
         }
-        Ok(Suite {
-            name: "imported".into(),
-            tests,
-        })
+        if let Some(f) = imp.empty.first() {
+            return Err(SuiteError {
+                source: f.clone(),
+                field: String::new(),
+                problem: "no RUN with a cache mount (nothing to model)".into(),
+            });
+        }
+        Ok(imp.suite)
     }
 
     /// The same suite with every cache mount's `sharing=` set to `sharing`, except tests whose
@@ -304,6 +359,7 @@ impl Suite {
             }
             for s in &mut t.steps {
                 if let Step::Build(b) = s {
+                    b.source = None;
                     for r in &mut b.runs {
                         for m in &mut r.mounts {
                             m.sharing = sharing;
@@ -359,6 +415,10 @@ fn step_from_file(s: &StepFile, dialect: Dialect) -> Result<Step, (String, Strin
         let mut build = build_from_containerfile(text, &s.build_args, dialect)
             .map_err(|p| (".build".to_string(), p))?;
         build.env = s.env.clone();
+        if !s.build_args.is_empty() {
+            // The text needs its build args to read back the same; write the runs instead.
+            build.source = None;
+        }
         build.expect = match (&s.expect_output, &s.expect_failure) {
             (Some(o), None) => Expect::OutputContains(o.clone()),
             (None, Some(f)) => Expect::FailsWith(f.clone()),
@@ -395,7 +455,11 @@ fn step_from_file(s: &StepFile, dialect: Dialect) -> Result<Step, (String, Strin
 fn step_to_file(s: &Step, dialect: Dialect) -> StepFile {
     match s {
         Step::Build(b) => StepFile {
-            build: Some(shell::containerfile_text(b, dialect)),
+            build: Some(
+                b.source
+                    .clone()
+                    .unwrap_or_else(|| shell::containerfile_text(b, dialect)),
+            ),
             env: b.env.clone(),
             expect_output: match &b.expect {
                 Expect::OutputContains(o) => Some(o.clone()),
@@ -432,32 +496,10 @@ pub fn build_from_containerfile(
     build_args: &BTreeMap<String, String>,
     dialect: Dialect,
 ) -> Result<Build, String> {
-    let runs = containerfile::parse(text, dialect, build_args).map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    for r in runs {
-        let mounts: Vec<MountSpec> = r
-            .mounts
-            .into_iter()
-            .filter(|m| m.kind == crate::mount::MountType::Cache)
-            .collect();
-        if mounts.is_empty() {
-            continue;
-        }
-        let ops = shell::ops(&r.command, &mounts, &r.workdir)
-            .map_err(|p| format!("line {}: {p}", r.line))?;
-        out.push(RunStep {
-            mounts,
-            workdir: r.workdir,
-            ops,
-            unmount_fails: false,
-        });
-    }
-    if out.is_empty() {
+    let (build, _, _) = import::build_of("", text, build_args, dialect)
+        .map_err(|u| format!("line {}: {}", u.line, u.reason))?;
+    if build.runs.is_empty() {
         return Err("no RUN with a cache mount (nothing to model)".into());
     }
-    Ok(Build {
-        env: BTreeMap::new(),
-        runs: out,
-        expect: Expect::Success,
-    })
+    Ok(build)
 }

@@ -1,132 +1,10 @@
-//! What a RUN's command does to its cache mounts, read from the small shell vocabulary the cache
-//! tests use (`echo X > f`, `echo X >> f`, `cat f`, `rm -f f`, `rm -rf dir/*`, joined by `&&` or
-//! `;`), and the reverse: a Containerfile that performs given operations.
+//! The reverse of the effects model: a Containerfile whose RUNs perform given cache operations
+//! (what `to_toml` and `import` print). [`crate::effects`] reads each line it writes back to the
+//! same operations.
 
-use crate::containerfile::{Command, split_words};
-use crate::engine::path::{is_within, resolve};
-use crate::mount::{Dialect, MountSpec, display};
+use crate::mount::{Dialect, display};
 
 use super::{Build, CacheOp};
-
-/// The cache operations of `command`, against `mounts` (targets resolved against `workdir`).
-/// Commands that name no cache path are ignored; one that names a cache path in a way this
-/// vocabulary does not cover is an error, so nothing the workload does is silently lost.
-pub fn ops(command: &Command, mounts: &[MountSpec], workdir: &str) -> Result<Vec<CacheOp>, String> {
-    let script = match command {
-        Command::Shell(s) => s.clone(),
-        Command::Exec(args) => {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            match args.as_slice() {
-                [sh, "-c", script] if sh.ends_with("sh") => script.to_string(),
-                [bb, rest @ ..] if bb.ends_with("busybox") => rest.join(" "),
-                _ => args.join(" "),
-            }
-        }
-    };
-    let cmds = commands(&script)?;
-    let targets: Vec<String> = mounts.iter().map(|m| resolve(workdir, &m.target)).collect();
-    let locate = |p: &str| -> Option<(usize, String)> {
-        let abs = resolve(workdir, p);
-        targets
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| is_within(&abs, t))
-            .max_by_key(|(_, t)| t.len())
-            .map(|(i, t)| (i, abs[t.len()..].trim_start_matches('/').to_string()))
-    };
-    let mut out = Vec::new();
-    for c in cmds.iter().filter(|c| !c.is_empty()) {
-        let c: Vec<&str> = c.iter().map(String::as_str).collect();
-        let touches = c.iter().skip(1).any(|w| locate(w).is_some()); // the command name is no path
-        let file_in = |p: &str| -> Result<(usize, String), String> {
-            match locate(p) {
-                Some((m, f)) if !f.is_empty() && !f.contains('*') => Ok((m, f)),
-                _ => Err(format!("{p:?} is not a file inside a cache mount")),
-            }
-        };
-        match c.as_slice() {
-            ["echo", data @ .., op @ (">" | ">>"), path] => {
-                let (mount, file) = file_in(path)?;
-                let data = data.join(" ");
-                out.push(if *op == ">" {
-                    CacheOp::Write { mount, file, data }
-                } else {
-                    CacheOp::Append { mount, file, data }
-                });
-            }
-            ["cat", path] => {
-                let (mount, file) = file_in(path)?;
-                out.push(CacheOp::Read { mount, file });
-            }
-            ["rm", flags, path] if flags.starts_with('-') => {
-                let abs = resolve(workdir, path);
-                let wiped = path
-                    .strip_suffix("/*")
-                    .and_then(|dir| targets.iter().position(|t| *t == resolve(workdir, dir)));
-                match wiped {
-                    Some(mount) => out.push(CacheOp::Wipe { mount }),
-                    _ if targets.contains(&abs) => {
-                        return Err(format!(
-                            "`rm {flags} {path}` removes the mount point itself; write `{path}/*`"
-                        ));
-                    }
-                    _ => {
-                        let (mount, file) = file_in(path)?;
-                        out.push(CacheOp::Remove { mount, file });
-                    }
-                }
-            }
-            _ if touches => {
-                return Err(format!(
-                    "`{}` uses a cache path in a way mountfuzz does not model (it knows echo > / >>, cat, rm)",
-                    c.join(" ")
-                ));
-            }
-            _ => {}
-        }
-    }
-    Ok(out)
-}
-
-/// The commands of a script: words as [`split_words`] reads them, with the commands split at every
-/// `;` and `&&` outside quotes (a quoted `;` stays in its word).
-fn commands(script: &str) -> Result<Vec<Vec<String>>, String> {
-    let mut cmds: Vec<Vec<String>> = vec![Vec::new()];
-    let mut piece = String::new();
-    let mut quote: Option<char> = None;
-    let mut chars = script.chars().peekable();
-    while let Some(c) = chars.next() {
-        let split = match (quote, c) {
-            (Some(q), c) if c == q => {
-                quote = None;
-                false
-            }
-            (None, '"' | '\'') => {
-                quote = Some(c);
-                false
-            }
-            (None, ';') => true,
-            (None, '&') if chars.peek() == Some(&'&') => {
-                chars.next();
-                true
-            }
-            _ => false,
-        };
-        if split {
-            cmds.last_mut()
-                .expect("never empty")
-                .extend(split_words(&piece)?);
-            piece.clear();
-            cmds.push(Vec::new());
-        } else {
-            piece.push(c);
-        }
-    }
-    cmds.last_mut()
-        .expect("never empty")
-        .extend(split_words(&piece)?);
-    Ok(cmds)
-}
 
 /// `s` as one shell word that [`split_words`] reads back exactly: bare when safe, else in
 /// single-quoted segments with each `'` written as `"'"`.
@@ -196,8 +74,36 @@ pub fn containerfile_text(build: &Build, dialect: Dialect) -> String {
                         quote(r.mounts[*mount].target.trim_end_matches('/'))
                     )
                 }
+                CacheOp::RemoveTree { mount, dir } => format!("rm -rf {}", path(*mount, dir)),
+                CacheOp::Touch { mount, file } => format!("touch {}", path(*mount, file)),
+                CacheOp::Stat {
+                    mount,
+                    file,
+                    must_exist: true,
+                } => format!("stat {}", path(*mount, file)),
+                CacheOp::Stat { mount, file, .. } => {
+                    format!("{{ [ -e {} ] || true; }}", path(*mount, file))
+                }
+                // The command itself: read back, it is classified the same way again.
+                CacheOp::Opaque { what, .. } => what
+                    .strip_prefix("profile:")
+                    .and_then(|w| w.split_once(": "))
+                    .map_or(what.as_str(), |(_, cmd)| cmd)
+                    .to_string(),
             })
             .collect();
+        // One opaque command over several mounts is one command.
+        let mut cmds = cmds;
+        let mut i = 1;
+        while i < cmds.len() {
+            let same_opaque = matches!((&r.ops[i - 1], &r.ops[i]),
+                (CacheOp::Opaque { what: a, .. }, CacheOp::Opaque { what: b, .. }) if a == b);
+            if same_opaque {
+                cmds[i].clear();
+            }
+            i += 1;
+        }
+        cmds.retain(|c| !c.is_empty());
         let flags: Vec<String> = r
             .mounts
             .iter()

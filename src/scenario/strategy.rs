@@ -34,6 +34,9 @@ pub struct Shape {
     pub unmount_failures: bool,
     /// File names (below a mount target) to draw from.
     pub files: Vec<&'static str>,
+    /// Also touches, looks, subtree removals and opaque commands (tool profiles among them),
+    /// as real Dockerfiles give them.
+    pub rich_ops: bool,
 }
 
 impl Default for Shape {
@@ -50,6 +53,7 @@ impl Default for Shape {
             shared_tmpdir: false,
             unmount_failures: false,
             files: vec!["world", "other"],
+            rich_ops: false,
         }
     }
 }
@@ -72,6 +76,7 @@ impl Shape {
             unmount_failures: true,
             // `b/world` through `/a` is `world` through `/a/b`.
             files: vec!["world", "other", "b/world"],
+            rich_ops: true,
         }
     }
 
@@ -84,17 +89,42 @@ impl Shape {
     }
 }
 
-fn op(mounts: usize, files: Vec<&'static str>) -> impl Strategy<Value = CacheOp> {
+fn op(mounts: usize, files: Vec<&'static str>, rich: bool) -> BoxedStrategy<CacheOp> {
     let file = prop::sample::select(files).prop_map(String::from);
     let data = prop::sample::select(vec!["hello", "world", "x"]).prop_map(String::from);
     let m = 0..mounts;
-    prop_oneof![
+    let basic = prop_oneof![
         4 => (m.clone(), file.clone(), data.clone()).prop_map(|(mount, file, data)| CacheOp::Write { mount, file, data }),
         1 => (m.clone(), file.clone(), data).prop_map(|(mount, file, data)| CacheOp::Append { mount, file, data }),
         4 => (m.clone(), file.clone()).prop_map(|(mount, file)| CacheOp::Read { mount, file }),
-        1 => (m.clone(), file).prop_map(|(mount, file)| CacheOp::Remove { mount, file }),
-        1 => m.prop_map(|mount| CacheOp::Wipe { mount }),
+        1 => (m.clone(), file.clone()).prop_map(|(mount, file)| CacheOp::Remove { mount, file }),
+        1 => m.clone().prop_map(|mount| CacheOp::Wipe { mount }),
+    ];
+    if !rich {
+        return basic.boxed();
+    }
+    let dir = prop::sample::select(vec!["", "b"]).prop_map(String::from);
+    // An unknown tool, a contending tool profile, a waiting one, and a listing.
+    let what = prop::sample::select(vec![
+        ("make", true),
+        ("profile:apt: apt-get install x", true),
+        ("profile:cargo: cargo build", true),
+        ("ls -R", false),
+    ]);
+    prop_oneof![
+        10 => basic,
+        1 => (m.clone(), file.clone()).prop_map(|(mount, file)| CacheOp::Touch { mount, file }),
+        1 => (m.clone(), file, any::<bool>())
+            .prop_map(|(mount, file, must_exist)| CacheOp::Stat { mount, file, must_exist }),
+        1 => m.clone().prop_map(|mount| CacheOp::RemoveTree { mount, dir: "b".into() }),
+        2 => (m, dir, what).prop_map(|(mount, dir, (what, writes))| CacheOp::Opaque {
+            mount,
+            dir,
+            what: what.into(),
+            writes,
+        }),
     ]
+    .boxed()
 }
 
 fn run_step(shape: &Shape) -> impl Strategy<Value = RunStep> + use<> {
@@ -104,6 +134,7 @@ fn run_step(shape: &Shape) -> impl Strategy<Value = RunStep> + use<> {
         shape.ops.clone(),
     );
     let files = shape.files.clone();
+    let rich = shape.rich_ops;
     let fails = if shape.unmount_failures {
         prop::bool::weighted(0.1).boxed()
     } else {
@@ -118,7 +149,7 @@ fn run_step(shape: &Shape) -> impl Strategy<Value = RunStep> + use<> {
                 ),
                 n,
             ),
-            prop::collection::vec(op(n, files.clone()), ops.clone()),
+            prop::collection::vec(op(n, files.clone(), rich), ops.clone()),
         )
             .prop_map(move |(mounts, ops)| RunStep {
                 mounts: mounts
@@ -139,6 +170,7 @@ fn step(shape: &Shape) -> impl Strategy<Value = Step> + use<> {
     let env = shape.env();
     let build = prop::collection::vec(run_step(shape), shape.runs.clone()).prop_map(move |runs| {
         Step::Build(Build {
+            source: None,
             env: env.clone(),
             runs,
             expect: Expect::Success,

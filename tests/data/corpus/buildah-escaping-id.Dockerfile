@@ -1,0 +1,2 @@
+FROM alpine
+RUN --mount=type=cache,id=../../escape,target=/c echo x > /c/f

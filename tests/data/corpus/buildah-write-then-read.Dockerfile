@@ -1,0 +1,3 @@
+FROM alpine
+RUN --mount=type=cache,target=/test echo hello > /test/world
+RUN --mount=type=cache,target=/test cat /test/world

@@ -1,0 +1,2 @@
+FROM alpine
+RUN --mount=type=cache,"target=/c,with comma",id=q echo q > "/c,with comma/q"

@@ -1,0 +1,5 @@
+FROM alpine
+RUN --mount=type=cache,target=/c <<-EOT
+	echo tab > /c/t
+	cat /c/t
+	EOT

@@ -1,0 +1,3 @@
+FROM alpine
+RUN --mount=type=cache,target=/scratch,sharing=private \
+    echo mine > /scratch/m && cat /scratch/m

@@ -1,0 +1,3 @@
+FROM alpine
+RUN --mount=type=cache,target=/cache \
+    echo "build at $(date)" | tee -a /cache/history.log

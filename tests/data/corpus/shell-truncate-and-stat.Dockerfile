@@ -1,0 +1,3 @@
+FROM alpine
+RUN --mount=type=cache,target=/cache \
+    echo big > /cache/blob && truncate -s 0 /cache/blob && stat /cache/blob

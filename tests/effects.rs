@@ -1,0 +1,298 @@
+//! The shell (brush-parser) and the command effects: each command of a RUN, what it does to the
+//! cache mounts, and how it is modelled. Every case here would come out differently if a rule
+//! were missing: a dropped command, a failure that does not fail the RUN, a path that misses its
+//! mount.
+
+use std::collections::BTreeMap;
+
+use mountfuzz::containerfile::Command;
+use mountfuzz::effects::{Model, RunEffects, of_run};
+use mountfuzz::mount::MountSpec;
+use mountfuzz::scenario::CacheOp::{self, *};
+
+fn fx_in(script: &str, mounts: &[&str], workdir: &str) -> RunEffects {
+    let mounts: Vec<MountSpec> = mounts.iter().map(|t| MountSpec::cache(t)).collect();
+    of_run(
+        &Command::Shell(script.into()),
+        &mounts,
+        workdir,
+        &BTreeMap::from([("CACHE".to_string(), "/c".to_string())]),
+    )
+    .unwrap_or_else(|e| panic!("{script}: {e}"))
+}
+
+fn ops(script: &str) -> Vec<CacheOp> {
+    fx_in(script, &["/c"], "/").ops()
+}
+
+fn models(script: &str) -> Vec<String> {
+    fx_in(script, &["/c"], "/")
+        .commands
+        .iter()
+        .map(|c| c.model.name())
+        .collect()
+}
+
+fn w(file: &str, data: &str) -> CacheOp {
+    Write {
+        mount: 0,
+        file: file.into(),
+        data: data.into(),
+    }
+}
+fn r(file: &str) -> CacheOp {
+    Read {
+        mount: 0,
+        file: file.into(),
+    }
+}
+fn look(file: &str, must_exist: bool) -> CacheOp {
+    Stat {
+        mount: 0,
+        file: file.into(),
+        must_exist,
+    }
+}
+fn opaque(dir: &str, what: &str, writes: bool) -> CacheOp {
+    Opaque {
+        mount: 0,
+        dir: dir.into(),
+        what: what.into(),
+        writes,
+    }
+}
+
+#[test]
+fn redirections_and_the_last_command_decide_failure() {
+    // Only the last command of a list without `set -e` fails the RUN: the cat in the middle is
+    // a look.
+    assert_eq!(
+        ops("echo a b > /c/f && cat /c/f; rm -rf /c/*"),
+        vec![w("f", "a b"), look("f", false), Wipe { mount: 0 }]
+    );
+    assert_eq!(
+        ops("set -e; echo a > /c/f; cat /c/f; true"),
+        vec![w("f", "a"), r("f")]
+    );
+    assert_eq!(ops("cat /c/f || true"), vec![look("f", false)]);
+    assert_eq!(ops("cat /c/f"), vec![r("f")]);
+    assert_eq!(ops("cat < /c/f"), vec![r("f")]);
+    assert_eq!(
+        ops("echo -n x >> /c/log"),
+        vec![Append {
+            mount: 0,
+            file: "log".into(),
+            data: "x".into()
+        }]
+    );
+    // A pipeline's earlier stages do not decide its status, unless pipefail.
+    assert_eq!(
+        ops("cat /c/a | tee /c/b"),
+        vec![look("a", false), w("b", "(standard input of tee)")]
+    );
+    assert_eq!(
+        ops("set -o pipefail; cat /c/a | tee -a /c/b"),
+        vec![
+            r("a"),
+            Append {
+                mount: 0,
+                file: "b".into(),
+                data: "(standard input of tee)".into()
+            }
+        ]
+    );
+}
+
+#[test]
+fn compound_commands() {
+    assert_eq!(
+        ops("if [ -f /c/done ]; then cat /c/done; else echo x > /c/done; fi"),
+        vec![look("done", false), look("done", false), w("done", "x")]
+    );
+    assert_eq!(
+        ops("for f in a b; do echo $f >> /c/log; done"),
+        vec![
+            Append {
+                mount: 0,
+                file: "log".into(),
+                data: "a".into()
+            },
+            Append {
+                mount: 0,
+                file: "log".into(),
+                data: "b".into()
+            }
+        ]
+    );
+    assert_eq!(ops("sh -c 'cat /c/x'"), vec![r("x")]);
+    assert_eq!(ops("bash -ec \"cat $CACHE/x\""), vec![r("x")]);
+    assert_eq!(ops("(cd /c && cat x)"), vec![r("x")]);
+    assert_eq!(ops("{ cat /c/x; }"), vec![r("x")]);
+    assert_eq!(ops("case $X in a) cat /c/x;; esac"), vec![look("x", false)]);
+    assert_eq!(
+        ops("echo \"$(cat /c/v)\" > /c/w"),
+        vec![look("v", false), w("w", "\"$(cat /c/v)\"")],
+        "the substitution runs first; the file written is known, its bytes only when it runs"
+    );
+}
+
+#[test]
+fn file_commands_are_precise() {
+    assert_eq!(
+        ops("touch /c/a && mkdir -p /c/d"),
+        vec![
+            Touch {
+                mount: 0,
+                file: "a".into()
+            },
+            Touch {
+                mount: 0,
+                file: "d".into()
+            }
+        ]
+    );
+    assert_eq!(
+        ops("cp /src/x /c/x"),
+        vec![w("x", "(copy of /src/x)")],
+        "copy into a cache"
+    );
+    assert_eq!(ops("cp /c/x /out/x"), vec![r("x")], "copy out of a cache");
+    assert_eq!(
+        ops("mv /c/a /c/d/"),
+        vec![
+            r("a"),
+            w("d/a", "(copy of /c/a)"),
+            Remove {
+                mount: 0,
+                file: "a".into()
+            }
+        ]
+    );
+    assert_eq!(
+        ops("rm /c/a"),
+        vec![
+            look("a", true),
+            Remove {
+                mount: 0,
+                file: "a".into()
+            }
+        ],
+        "rm without -f fails on a missing file"
+    );
+    assert_eq!(
+        ops("rm -rf /c/sub"),
+        vec![RemoveTree {
+            mount: 0,
+            dir: "sub".into()
+        }]
+    );
+    assert_eq!(ops("ln -sf /opt/x /c/link"), vec![w("link", "-> /opt/x")]);
+    assert_eq!(ops("stat /c/a"), vec![look("a", true)]);
+    assert_eq!(ops("chmod 644 /c/a"), vec![look("a", true)]);
+    assert_eq!(ops("truncate -s 0 /c/a"), vec![w("a", "(truncated)")]);
+    assert_eq!(
+        ops("sed -i s/a/b/ /c/conf"),
+        vec![r("conf"), w("conf", "(sed -i s/a/b/ /c/conf)")]
+    );
+    assert_eq!(
+        ops("ls -la /c"),
+        vec![opaque("", "ls -la /c", false)],
+        "a listing reads every name below it"
+    );
+    assert_eq!(
+        ops("find /c/tmp -delete"),
+        vec![opaque("tmp", "find /c/tmp -delete", true)]
+    );
+    assert!(
+        models("touch /c/a && cat /c/a")
+            .iter()
+            .all(|m| m == "precise")
+    );
+}
+
+#[test]
+fn what_is_not_modelled_precisely_is_opaque_and_named() {
+    assert_eq!(
+        ops("make -j4"),
+        vec![opaque("", "make -j4", true)],
+        "an unknown tool may use the cache without naming it"
+    );
+    assert_eq!(models("cargo build --release"), ["profile:cargo"]);
+    assert_eq!(models("python3 -m pip install x"), ["profile:pip"]);
+    assert_eq!(
+        ops("rm -rf $UNKNOWN/x"),
+        vec![opaque("", "rm -rf $UNKNOWN/x", true)],
+        "a path known only at build time may be in any cache"
+    );
+    assert_eq!(
+        ops("rm -f /c/*.tmp"),
+        vec![opaque("", "rm -f /c/*.tmp", true)],
+        "a pattern other than DIR/* is opaque"
+    );
+    assert_eq!(
+        ops("rm -rf /c"),
+        vec![opaque("", "rm -rf /c", true)],
+        "the mount point itself: its contents go, then rm fails on the busy mount"
+    );
+}
+
+#[test]
+fn paths_outside_every_cache_are_counted_not_modelled() {
+    let fx = fx_in(
+        "rm -rf /var/lib/apt/lists/* && echo x > /etc/conf && true",
+        &["/c"],
+        "/",
+    );
+    assert!(fx.ops().is_empty());
+    assert_eq!(fx.outside_paths, 2);
+    assert!(fx.commands.iter().all(|c| c.model == Model::NoCacheEffect));
+    // Relative paths go through WORKDIR and `cd`.
+    let fx = fx_in("echo x > rel/f && cd /c && cat f", &["/c", "rel"], "/w");
+    assert_eq!(
+        fx.ops(),
+        vec![
+            Write {
+                mount: 1,
+                file: "f".into(),
+                data: "x".into()
+            },
+            r("f")
+        ]
+    );
+}
+
+#[test]
+fn exec_form_and_syntax_errors() {
+    let mounts = vec![MountSpec::cache("/c")];
+    let exec = Command::Exec(vec!["/bin/sh".into(), "-c".into(), "cat /c/f".into()]);
+    assert_eq!(
+        of_run(&exec, &mounts, "/", &BTreeMap::new()).unwrap().ops(),
+        vec![r("f")]
+    );
+    let direct = Command::Exec(vec!["cat".into(), "/c/f".into()]);
+    assert_eq!(
+        of_run(&direct, &mounts, "/", &BTreeMap::new())
+            .unwrap()
+            .ops(),
+        vec![r("f")]
+    );
+    let e = of_run(
+        &Command::Shell("echo 'open".into()),
+        &mounts,
+        "/",
+        &BTreeMap::new(),
+    )
+    .unwrap_err();
+    assert!(e.contains("shell syntax"), "{e}");
+}
+
+/// Quotes group words; `;` and `&&` split commands only outside quotes.
+#[test]
+fn quoting() {
+    assert_eq!(
+        ops("echo x > '/c/a;b'&&cat /c/a;b"),
+        vec![w("a;b", "x"), look("a", false), opaque("", "b", true)],
+        "`b` is a command of its own, unknown, so opaque"
+    );
+    assert_eq!(ops("echo 'a && b' > /c/f"), vec![w("f", "a && b")]);
+}
