@@ -692,6 +692,12 @@ impl Cx {
     /// Whether an operand may name a file (not a number, flag or `=`).
     fn could_be_path(&self, w: &Word) -> bool {
         let t = w.text();
+        // `NAME=value` (export, declare, local, readonly) assigns; it names no file.
+        if t.split_once('=')
+            .is_some_and(|(n, _)| crate::containerfile::vars::valid_name(n))
+        {
+            return false;
+        }
         !t.is_empty()
             && !t.starts_with('-')
             && (t.contains('/')

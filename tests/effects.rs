@@ -218,6 +218,11 @@ fn what_is_not_modelled_precisely_is_opaque_and_named() {
         "an unknown tool may use the cache without naming it"
     );
     assert_eq!(models("cargo build --release"), ["profile:cargo"]);
+    assert_eq!(
+        models("export PATH=$PNPM_HOME:$PATH && true"),
+        ["no-cache-effect", "no-cache-effect"],
+        "an assignment names no file, even with an unknown value"
+    );
     assert_eq!(models("python3 -m pip install x"), ["profile:pip"]);
     assert_eq!(
         ops("rm -rf $UNKNOWN/x"),

@@ -82,6 +82,12 @@ EOF\n";
         "a #! script runs under its interpreter: {:?}",
         r[3].command
     );
+    let shift = "FROM x\nRUN --mount=type=cache,target=/c echo $((1<<2)) > /c/n\nRUN true\n";
+    assert_eq!(
+        runs(shift).len(),
+        2,
+        "a shift in arithmetic opens no here-document"
+    );
     let open = "FROM x\nRUN <<EOF\ntrue\n";
     let e = read(open, Dialect::BuildKit, &BTreeMap::new(), None).unwrap_err();
     assert!(e.problem.contains("no closing"), "{e}");

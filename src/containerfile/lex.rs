@@ -226,7 +226,11 @@ pub fn heredoc_openers(line: &str) -> Vec<(String, bool, bool)> {
                 {
                     j += 1;
                 }
-                if j > s {
+                // An unquoted delimiter starts with a letter or `_` (`$((1<<2))` is a shift).
+                let word_start = b
+                    .get(s)
+                    .is_some_and(|c| c.is_ascii_alphabetic() || *c == '_');
+                if j > s && (q.is_some() || word_start) {
                     let name: String = b[s..j].iter().collect();
                     if let Some(qc) = q
                         && b.get(j) == Some(&qc)

@@ -883,9 +883,13 @@ impl<'p> Machine<'p> {
                     OpKind::Wipe => {
                         let lock_gone = if removal == NO_REMOVAL {
                             let dir = &prog.files[cell as usize];
-                            for c in 0..nf {
-                                if below_or_at(&prog.files[c], dir) {
-                                    self.cells[k][inst * nf + c] = EMPTY;
+                            if dir.is_empty() {
+                                self.cells[k][inst * nf..(inst + 1) * nf].fill(EMPTY);
+                            } else {
+                                for c in 0..nf {
+                                    if below_or_at(&prog.files[c], dir) {
+                                        self.cells[k][inst * nf + c] = EMPTY;
+                                    }
                                 }
                             }
                             false
