@@ -165,3 +165,42 @@ fn one_copy_is_never_a_proof() {
     let rs = check(&files, &[Engine::BuildKit], 1, 5.0, Intent::SharedCache);
     assert_eq!(rs[0].verdicts[0].1, "vacuous");
 }
+
+/// Two projects on one shared cache: one reads a file and writes it back changed, the other
+/// writes it in between. Under shared-cache intent that is a lost update; a blind write (no read
+/// first) or the same bytes written is none.
+#[test]
+fn a_read_modify_write_race_is_a_lost_update() {
+    use mountfuzz::check::Oracle;
+    use mountfuzz::mount::Dialect;
+    let run = |a: &str, b: &str| {
+        let files = vec![
+            ("a".to_string(), format!("FROM x\n{a}\n")),
+            ("b".to_string(), format!("FROM x\n{b}\n")),
+        ];
+        let imp = import(
+            &files,
+            Dialect::BuildKit,
+            ImportOptions {
+                steps: false,
+                tmpdir: mountfuzz::scenario::import::Tmpdir::Host,
+            },
+        );
+        mountfuzz::run::Check::new(imp.suite)
+            .engine(Engine::BuildKit)
+            .topology(mountfuzz::world::Topology::Local)
+            .strategy(mountfuzz::explore::Strategy::Dfs { por: true })
+            .oracles(&[Oracle::LostUpdate])
+            .run()
+            .unwrap()
+    };
+    let rmw = "RUN --mount=type=cache,target=/c echo 0 > /c/n\nRUN --mount=type=cache,target=/c cat /c/n && echo a > /c/n";
+    let r = run(rmw, "RUN --mount=type=cache,target=/c echo b > /c/n");
+    assert_eq!(r.verdict_name(), "violated");
+    assert_eq!(r.violation().unwrap().oracle, Oracle::LostUpdate);
+    let blind = "RUN --mount=type=cache,target=/c echo 0 > /c/n\nRUN --mount=type=cache,target=/c echo a > /c/n";
+    let r = run(blind, "RUN --mount=type=cache,target=/c echo b > /c/n");
+    assert_eq!(r.verdict_name(), "holds", "a blind write loses nothing it read");
+    let r = run(rmw, "RUN --mount=type=cache,target=/c echo a > /c/n");
+    assert_eq!(r.verdict_name(), "holds", "the same bytes lose nothing");
+}

@@ -39,11 +39,14 @@ pub enum Oracle {
     /// No two RUNs hold one cache instance at once while both run a tool that fails or
     /// corrupts under contention (apt, apk, yarn v1: [`crate::tools`]).
     ToolContention,
+    /// No RUN writes a file from what it read of it (a read-modify-write) after another test
+    /// changed it in between: that test's update would be lost.
+    LostUpdate,
 }
 
 impl Oracle {
     /// Every oracle.
-    pub const ALL: [Oracle; 9] = [
+    pub const ALL: [Oracle; 10] = [
         Oracle::Expectation,
         Oracle::Isolation,
         Oracle::LockedExclusion,
@@ -53,6 +56,7 @@ impl Oracle {
         Oracle::Deadlock,
         Oracle::PathContainment,
         Oracle::ToolContention,
+        Oracle::LostUpdate,
     ];
 
     /// The kebab-case name.
@@ -67,6 +71,7 @@ impl Oracle {
             Oracle::Deadlock => "deadlock",
             Oracle::PathContainment => "path-containment",
             Oracle::ToolContention => "tool-contention",
+            Oracle::LostUpdate => "lost-update",
         }
     }
 }

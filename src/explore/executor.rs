@@ -141,6 +141,9 @@ pub struct Machine<'p> {
     en: u64,
     /// `en` at the start of every run.
     en0: u64,
+    /// Per test: the file its current RUN last read or looked at (store, cell index) and what
+    /// the file held then, for the lost-update oracle.
+    seen: Vec<Option<(u32, u32, Cell)>>,
 }
 
 fn holder(t: usize, run: u32) -> Holder {
@@ -168,6 +171,7 @@ impl<'p> Machine<'p> {
             history: None,
             en: 0,
             en0: 0,
+            seen: vec![None; prog.tests.len()],
         };
         m.reset();
         m.en0 = (0..m.pc.len().min(64))
@@ -193,6 +197,7 @@ impl<'p> Machine<'p> {
             c.resize(per_key, EMPTY);
         }
         self.failure.iter_mut().for_each(|f| *f = None);
+        self.seen.iter_mut().for_each(|s| *s = None);
         self.output.iter_mut().for_each(Vec::clear);
         self.extra_values.clear();
         self.writer_sets.reset();
@@ -374,6 +379,38 @@ impl<'p> Machine<'p> {
             )
         });
         true
+    }
+
+    /// Test `t` writes cell `idx` of store `k` from what it read of it earlier in this RUN (a
+    /// read-modify-write: `sed -i`, `echo "$(cat f)…" > f`): an update another test made in
+    /// between is lost.
+    fn lost_update_check(&mut self, t: usize, k: usize, idx: usize, value: u32) {
+        let Some((sk, si, then)) = self.seen[t] else {
+            return;
+        };
+        let now = self.cells[k][idx];
+        // The same bytes as it read, or as it writes, lose nothing, whoever wrote them since.
+        if (sk as usize, si as usize) != (k, idx)
+            || now.value == then.value
+            || now.value == value
+            || now.writers == t as u32
+        {
+            return;
+        }
+        let others: Vec<usize> =
+            check::isolation::on_read(t, &self.writer_sets.members(now.writers));
+        if others.is_empty() {
+            return;
+        }
+        let nf = self.nfiles();
+        self.violate(Oracle::LostUpdate, t, Some(k), |m| {
+            format!(
+                "{} writes {} from what it read of it, but {} changed it since: that update is lost",
+                m.prog.tests[t].name,
+                m.prog.files[idx % nf],
+                m.writers_text(&others)
+            )
+        });
     }
 
     /// Test `t` runs the opaque command `value` on instance `inst` of `key`: a tool that fails or
@@ -724,6 +761,7 @@ impl<'p> Machine<'p> {
                 let (k, idx, cell_id) = (sk, idx, cell);
                 match op {
                     OpKind::Write => {
+                        self.lost_update_check(t, k, idx, *value);
                         self.cells[k][idx] = Cell {
                             value: *value,
                             writers: t as u32,
@@ -763,6 +801,7 @@ impl<'p> Machine<'p> {
                     }
                     OpKind::Read => {
                         let cell = self.cells[k][idx];
+                        self.seen[t] = Some((k as u32, idx as u32, cell));
                         if cell.value == ABSENT && self.maybe_created(t, k, inst, cell_id) {
                             // An opaque command may have created it: it may be there.
                         } else if cell.value == ABSENT {
@@ -816,6 +855,7 @@ impl<'p> Machine<'p> {
                     }
                     OpKind::Stat { must_exist } => {
                         let cell = self.cells[k][idx];
+                        self.seen[t] = Some((k as u32, idx as u32, cell));
                         if cell.value == ABSENT && self.maybe_created(t, k, inst, cell_id) {
                         } else if cell.value == ABSENT {
                             if *must_exist {
@@ -919,6 +959,7 @@ impl<'p> Machine<'p> {
                 unmount_fails,
             } => {
                 self.bump(t);
+                self.seen[t] = None;
                 if *unmount_fails && !prog.profile.unlocks_after_unmount_error() {
                     self.say(t, None, |_| {
                         "unmount fails: returns before unlocking".into()
