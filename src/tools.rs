@@ -4,7 +4,7 @@
 //!
 //! The explorer models a profiled command as an opaque command over the RUN's cache mounts
 //! (it may read, write and create anything there), named `profile:<tool>` in every report; the
-//! contention facts here are what a shared-cache check judges a meeting of two such commands by.
+//! `tool-contention` oracle judges a meeting of two such commands by the contention facts here.
 
 /// What a tool does when a second copy of it works in the same cache at the same time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

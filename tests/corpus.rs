@@ -200,7 +200,11 @@ fn a_read_modify_write_race_is_a_lost_update() {
     assert_eq!(r.violation().unwrap().oracle, Oracle::LostUpdate);
     let blind = "RUN --mount=type=cache,target=/c echo 0 > /c/n\nRUN --mount=type=cache,target=/c echo a > /c/n";
     let r = run(blind, "RUN --mount=type=cache,target=/c echo b > /c/n");
-    assert_eq!(r.verdict_name(), "holds", "a blind write loses nothing it read");
+    assert_eq!(
+        r.verdict_name(),
+        "holds",
+        "a blind write loses nothing it read"
+    );
     let r = run(rmw, "RUN --mount=type=cache,target=/c echo a > /c/n");
     assert_eq!(r.verdict_name(), "holds", "the same bytes lose nothing");
 }

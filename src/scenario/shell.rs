@@ -1,6 +1,7 @@
 //! The reverse of the effects model: a Containerfile whose RUNs perform given cache operations
-//! (what `to_toml` and `import` print). [`crate::effects`] reads each line it writes back to the
-//! same operations.
+//! (what `to_toml` prints for a suite built from operations rather than read from a
+//! Dockerfile). [`crate::effects`] reads each precise operation it writes back to the same
+//! operation; an opaque one is written as its command, which reads back as opaque again.
 
 use crate::mount::{Dialect, display};
 
