@@ -75,15 +75,42 @@ impl RunEffects {
 }
 
 /// The effects of a RUN's command on `mounts` (targets relative to `workdir`), with the
-/// build's variables `env` known to the shell.
+/// build's variables `env` known to the shell, under the default `/bin/sh -c`.
 pub fn of_run(
     command: &Command,
     mounts: &[MountSpec],
     workdir: &str,
     env: &std::collections::BTreeMap<String, String>,
 ) -> Result<RunEffects, String> {
+    let sh = ["/bin/sh".to_string(), "-c".to_string()];
+    of_run_in(command, &sh, mounts, workdir, env)
+}
+
+/// [`of_run`] under the Dockerfile's `SHELL` (`shell`, its argv before the script). A shell that
+/// is no POSIX shell runs the whole script as one opaque command.
+pub fn of_run_in(
+    command: &Command,
+    shell_argv: &[String],
+    mounts: &[MountSpec],
+    workdir: &str,
+    env: &std::collections::BTreeMap<String, String>,
+) -> Result<RunEffects, String> {
     let cmds = match command {
-        Command::Shell(s) => shell::commands(s, env).map_err(|e| e.to_string())?,
+        Command::Shell(s) => match shell::Invocation::of_shell(shell_argv) {
+            Some(inv) => shell::commands_in(s, env, inv).map_err(|e| e.to_string())?,
+            None => vec![SimpleCmd {
+                text: format!("{} {s}", shell_argv.join(" ")),
+                words: vec![
+                    Word::Lit(shell_argv.first().cloned().unwrap_or_default()),
+                    Word::Dyn(s.clone()),
+                ],
+                redirects: Vec::new(),
+                stdin_data: false,
+                stdin_pipe: false,
+                fails_run: true,
+                maybe: false,
+            }],
+        },
         Command::Exec(args) => {
             let a: Vec<&str> = args.iter().map(String::as_str).collect();
             match a.as_slice() {
@@ -532,6 +559,8 @@ impl Cx {
         }
         match name {
             "echo" | "printf" => {}
+            // `[[ … ]]` may test any file; its operands are not taken apart.
+            "[[" => self.opaque_all(acc, text, false),
             "cd" => {
                 let to = rest.iter().find(|w| w.lit() != Some("--"));
                 self.cwd = match (to, &self.cwd) {

@@ -100,18 +100,68 @@ impl std::fmt::Display for ShellError {
 
 const MAX_NESTING: usize = 8;
 
+/// How the shell that runs a RUN's script was started: the Dockerfile's `SHELL` (default
+/// `["/bin/sh", "-c"]`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Invocation {
+    /// bash (its syntax: `[[`, `((…))`, process substitution), not POSIX sh.
+    pub bash: bool,
+    /// Started with `-e`.
+    pub errexit: bool,
+    /// Started with `-o pipefail`.
+    pub pipefail: bool,
+}
+
+impl Invocation {
+    /// The invocation a `SHELL` argv gives, or `None` when it is no POSIX shell (PowerShell,
+    /// cmd, python): its scripts are not read here.
+    pub fn of_shell(argv: &[String]) -> Option<Invocation> {
+        let prog = argv.first()?.rsplit('/').next()?;
+        let mut inv = Invocation {
+            bash: prog == "bash",
+            ..Invocation::default()
+        };
+        if !matches!(prog, "sh" | "bash" | "dash" | "ash") {
+            return None;
+        }
+        let mut it = argv[1..].iter().map(String::as_str).peekable();
+        while let Some(a) = it.next() {
+            if a == "-o" || a == "+o" {
+                match it.next() {
+                    Some("pipefail") => inv.pipefail = a == "-o",
+                    Some("errexit") => inv.errexit = a == "-o",
+                    _ => {}
+                }
+            } else if let Some(f) = a.strip_prefix('-') {
+                inv.errexit |= f.contains('e');
+            }
+        }
+        Some(inv)
+    }
+}
+
 /// The simple commands of `script`, run by `/bin/sh -c` with the variables `env` set.
 pub fn commands(
     script: &str,
     env: &BTreeMap<String, String>,
+) -> Result<Vec<SimpleCmd>, ShellError> {
+    commands_in(script, env, Invocation::default())
+}
+
+/// The simple commands of `script`, run by the shell `inv` describes.
+pub fn commands_in(
+    script: &str,
+    env: &BTreeMap<String, String>,
+    inv: Invocation,
 ) -> Result<Vec<SimpleCmd>, ShellError> {
     let mut w = Walker {
         vars: env
             .iter()
             .map(|(k, v)| (k.clone(), Some(v.clone())))
             .collect(),
-        errexit: false,
-        pipefail: false,
+        errexit: inv.errexit,
+        pipefail: inv.pipefail,
+        bash: inv.bash,
         out: Vec::new(),
         depth: 0,
     };
@@ -119,9 +169,9 @@ pub fn commands(
     Ok(w.out)
 }
 
-fn options() -> ParserOptions {
+fn options(bash: bool) -> ParserOptions {
     ParserOptions {
-        sh_mode: true,
+        sh_mode: !bash,
         ..ParserOptions::default()
     }
 }
@@ -147,6 +197,8 @@ struct Walker {
     vars: BTreeMap<String, Option<String>>,
     errexit: bool,
     pipefail: bool,
+    /// bash syntax (nested `sh -c` scripts are POSIX again).
+    bash: bool,
     out: Vec<SimpleCmd>,
     depth: usize,
 }
@@ -158,7 +210,7 @@ impl Walker {
                 "scripts nested deeper than {MAX_NESTING} (sh -c inside sh -c …)"
             )));
         }
-        let mut p = Parser::new(std::io::Cursor::new(text), &options());
+        let mut p = Parser::new(std::io::Cursor::new(text), &options(self.bash));
         let prog = p
             .parse_program()
             .map_err(|e| ShellError(format!("shell syntax: {e}")))?;
@@ -324,9 +376,17 @@ impl Walker {
                     }
                 }
             }
-            CompoundCommand::Coprocess(_)
-            | CompoundCommand::Arithmetic(_)
-            | CompoundCommand::ArithmeticForClause(_) => {}
+            CompoundCommand::ArithmeticForClause(f) => self.list(&f.body.list, body),
+            // A coprocess runs its command alongside; its status is not the list's.
+            CompoundCommand::Coprocess(c) => self.command(
+                &c.body,
+                Ctx {
+                    fails: false,
+                    ..ctx
+                },
+            ),
+            // `(( … ))` touches no file.
+            CompoundCommand::Arithmetic(_) => {}
         }
     }
 
@@ -406,11 +466,12 @@ impl Walker {
             Some("set") => self.set(&words[1..]),
             Some("sh" | "bash" | "dash" | "ash") => {
                 if let Some((flags, script)) = dash_c(&words[1..]) {
-                    let (e, p) = (self.errexit, self.pipefail);
+                    let (e, p, b) = (self.errexit, self.pipefail, self.bash);
                     self.errexit = flags.contains('e');
+                    self.bash = name.as_deref() == Some("bash");
                     let pushed = self.out.len();
                     let r = self.script(script, ctx);
-                    (self.errexit, self.pipefail) = (e, p);
+                    (self.errexit, self.pipefail, self.bash) = (e, p, b);
                     if r.is_ok() {
                         return;
                     }
@@ -447,6 +508,17 @@ impl Walker {
     }
 
     fn redirect(&mut self, r: &IoRedirect) -> Option<Redirect> {
+        if let IoRedirect::File(_, _, IoFileRedirectTarget::ProcessSubstitution(_, sub)) = r {
+            // `> >(tee f)`: the substituted commands run too.
+            self.list(
+                &sub.list,
+                Ctx {
+                    fails: false,
+                    maybe: false,
+                },
+            );
+            return None;
+        }
         let (kind, target) = match r {
             IoRedirect::File(_, kind, IoFileRedirectTarget::Filename(w)) => {
                 let k = match kind {
@@ -485,7 +557,7 @@ impl Walker {
     /// Expands one word as the shell would before running the command: quotes removed,
     /// known variables substituted; command substitutions run (their commands are walked).
     fn expand(&mut self, raw: &str) -> Word {
-        let pieces = match brush_parser::word::parse(raw, &options()) {
+        let pieces = match brush_parser::word::parse(raw, &options(self.bash)) {
             Ok(p) => p,
             Err(_) => return Word::Dyn(raw.to_string()),
         };

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use mountfuzz::containerfile::Command;
-use mountfuzz::effects::{Model, RunEffects, of_run};
+use mountfuzz::effects::{Model, RunEffects, of_run, of_run_in};
 use mountfuzz::mount::MountSpec;
 use mountfuzz::scenario::CacheOp::{self, *};
 
@@ -125,6 +125,11 @@ fn compound_commands() {
         ]
     );
     assert_eq!(ops("sh -c 'cat /c/x'"), vec![r("x")]);
+    // `/bin/sh` has no `[[`: it is a command of that name, which may look at any file.
+    assert!(matches!(
+        ops("[[ -f /c/x ]] || true").as_slice(),
+        [CacheOp::Opaque { writes: false, .. }]
+    ));
     assert_eq!(ops("bash -ec \"cat $CACHE/x\""), vec![r("x")]);
     assert_eq!(ops("(cd /c && cat x)"), vec![r("x")]);
     assert_eq!(ops("{ cat /c/x; }"), vec![r("x")]);
@@ -300,4 +305,39 @@ fn quoting() {
         "`b` is a command of its own, unknown, so opaque"
     );
     assert_eq!(ops("echo 'a && b' > /c/f"), vec![w("f", "a && b")]);
+}
+
+/// `SHELL` decides the shell: bash with pipefail makes a failing first stage fail the RUN; a
+/// shell that is no POSIX shell runs the script as one opaque command.
+#[test]
+fn the_dockerfile_shell_decides() {
+    let mounts = vec![MountSpec::cache("/c")];
+    let argv = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let run = |shell: &[String], script: &str| {
+        of_run_in(
+            &Command::Shell(script.into()),
+            shell,
+            &mounts,
+            "/",
+            &BTreeMap::new(),
+        )
+        .unwrap()
+    };
+    let bash = argv(&["/bin/bash", "-o", "pipefail", "-c"]);
+    assert_eq!(
+        run(&bash, "cat /c/a | wc -l").ops(),
+        vec![r("a")],
+        "pipefail: the cat decides"
+    );
+    assert_eq!(
+        run(&argv(&["/bin/sh", "-c"]), "cat /c/a | wc -l").ops(),
+        vec![look("a", false)]
+    );
+    assert_eq!(
+        run(&bash, "[[ -f /c/a ]] && cat /c/a").ops().len(),
+        2,
+        "bash syntax parses under SHELL bash: the test, then the read"
+    );
+    let ps = run(&argv(&["powershell", "-command"]), "Get-Content C:/c/a");
+    assert_eq!(ps.commands[0].model, Model::Opaque);
 }

@@ -178,3 +178,20 @@ RUN --mount=type=cache,target=/z true\n";
     // child and other need nothing of each other, and both have RUNs.
     assert_eq!(cf.parallel_stages(), vec![(1, 3)]);
 }
+
+#[test]
+fn shell_instruction() {
+    let r = runs(
+        "FROM x\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN --mount=type=cache,target=/c true\n",
+    );
+    assert_eq!(r[0].shell, ["/bin/bash", "-o", "pipefail", "-c"]);
+    let e = read(
+        "FROM x\nSHELL /bin/bash -c\n",
+        Dialect::BuildKit,
+        &BTreeMap::new(),
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(e.line, 2);
+    assert!(e.problem.contains("JSON array"), "{e}");
+}

@@ -37,6 +37,8 @@ pub struct Run {
     pub stage: usize,
     /// The variables in scope (ENV and ARG), which its shell sees.
     pub env: BTreeMap<String, String>,
+    /// The shell a shell-form command runs under (`SHELL`; default `["/bin/sh", "-c"]`).
+    pub shell: Vec<String>,
     /// Variables its mount options use that the Dockerfile never sets (expanded as empty; the
     /// base image may set them).
     pub unset: Vec<String>,
@@ -288,6 +290,8 @@ struct Scope {
     args: BTreeMap<String, String>,
     workdir: String,
     onbuild: Vec<(usize, String, Vec<lex::Heredoc>)>,
+    /// `SHELL`, when set.
+    shell: Option<Vec<String>>,
 }
 
 impl Scope {
@@ -418,6 +422,17 @@ pub fn read(
                 let w = vars::expand(rest, &scope.vars(), esc, true, &mut Default::default())
                     .map_err(e)?;
                 scope.workdir = crate::engine::path::resolve(&scope.workdir, &w);
+            }
+            "SHELL" => {
+                let argv: Vec<String> = serde_json::from_str(rest)
+                    .ok()
+                    .filter(|v: &Vec<String>| !v.is_empty())
+                    .ok_or_else(|| {
+                        e(format!(
+                            "SHELL needs a JSON array of strings, e.g. [\"/bin/bash\", \"-c\"] (got {rest:?})"
+                        ))
+                    })?;
+                scopes.last_mut().expect("a stage").shell = Some(argv);
             }
             "ONBUILD" => {
                 let (k, _) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
@@ -664,6 +679,10 @@ fn parse_run(
     Ok(Run {
         line,
         stage,
+        shell: scope
+            .shell
+            .clone()
+            .unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into()]),
         env: vars,
         unset: unset.into_iter().collect(),
         workdir: scope.workdir.clone(),

@@ -199,17 +199,15 @@ pub fn build_of(
                 r.line
             ));
         }
-        let fx: RunEffects =
-            effects::of_run(&r.command, &mounts, &r.workdir, &r.env).map_err(|reason| {
-                Unsupported {
-                    file: file.to_string(),
-                    line: r.line,
-                    construct: match &r.command {
-                        Command::Shell(_) => "RUN (shell form)".into(),
-                        Command::Exec(_) => "RUN (exec form)".into(),
-                    },
-                    reason,
-                }
+        let fx: RunEffects = effects::of_run_in(&r.command, &r.shell, &mounts, &r.workdir, &r.env)
+            .map_err(|reason| Unsupported {
+                file: file.to_string(),
+                line: r.line,
+                construct: match &r.command {
+                    Command::Shell(_) => "RUN (shell form)".into(),
+                    Command::Exec(_) => "RUN (exec form)".into(),
+                },
+                reason,
             })?;
         let ops = fx.ops();
         reports.push(RunReport {
