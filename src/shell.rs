@@ -210,6 +210,7 @@ impl Walker {
                 "scripts nested deeper than {MAX_NESTING} (sh -c inside sh -c …)"
             )));
         }
+        check_fd_numbers(text)?;
         let mut p = Parser::new(std::io::Cursor::new(text), &options(self.bash));
         let prog = p
             .parse_program()
@@ -655,6 +656,42 @@ impl Walker {
             _ => None,
         }
     }
+}
+
+/// Refuses a redirection's descriptor number that does not fit an `i32` (`6666666666>`): the
+/// parser crate would panic on it (found by the `containerfile` fuzz target).
+fn check_fd_numbers(text: &str) -> Result<(), ShellError> {
+    let c: Vec<char> = text.chars().collect();
+    let mut quote: Option<char> = None;
+    let mut i = 0;
+    while i < c.len() {
+        match (quote, c[i]) {
+            (Some(q), ch) if ch == q => quote = None,
+            (Some('"'), '\\') => i += 1,
+            (Some(_), _) => {}
+            (None, '\\') => i += 1,
+            (None, '\'' | '"') => quote = Some(c[i]),
+            (None, '<' | '>') => {
+                let mut j = i;
+                while j > 0 && c[j - 1].is_ascii_digit() {
+                    j -= 1;
+                }
+                let at_word_start =
+                    j == 0 || c[j - 1].is_whitespace() || ";&|()<>".contains(c[j - 1]);
+                if j < i && at_word_start {
+                    let digits: String = c[j..i].iter().collect();
+                    if digits.parse::<i32>().is_err() {
+                        return Err(ShellError(format!(
+                            "file descriptor {digits} in a redirection is out of range"
+                        )));
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 /// `-c SCRIPT` (with other single-letter flags before it, such as `-ec` or `-e -c`): the flags

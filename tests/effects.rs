@@ -294,6 +294,15 @@ fn exec_form_and_syntax_errors() {
     )
     .unwrap_err();
     assert!(e.contains("shell syntax"), "{e}");
+    // A descriptor number past i32 (the parser crate panicked on it; a fuzz crash).
+    let e = of_run(
+        &Command::Shell("6666666666> /c/f".into()),
+        &mounts,
+        "/",
+        &BTreeMap::new(),
+    )
+    .unwrap_err();
+    assert!(e.contains("out of range"), "{e}");
 }
 
 /// Quotes group words; `;` and `&&` split commands only outside quotes.
