@@ -127,7 +127,7 @@ pub fn markdown(results: &[FileResult], engines: &[Engine]) -> String {
     };
     let mut s = String::new();
     s.push_str(&format!(
-        "{clean} of {n} files ({:.0}%) imported with no unsupported construct on every engine; {} cache RUNs; {all} commands: {} precise ({:.0}%), {} by a tool profile ({:.0}%), {} opaque ({:.0}%), {} with no cache effect ({:.0}%); 0 dropped.\n\n",
+        "{clean} of {n} files ({:.0}%) imported with no unsupported construct on every engine; {} cache RUNs; {all} commands: {} precise ({:.0}%), {} by a tool profile ({:.0}%), {} opaque ({:.0}%), {} with no cache effect ({:.0}%).\n\n",
         pct(clean, n),
         results.iter().map(|r| r.runs).sum::<usize>(),
         totals[0],
