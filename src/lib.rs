@@ -1,7 +1,7 @@
 //! # mountfuzz
 //!
 //! A property-based concurrency fuzzer for build-cache mounts (`RUN --mount=type=cache,…`) shared
-//! by parallel container builds. It models BuildKit and Buildah (current and 1.28), explores the
+//! by parallel container builds. It models BuildKit and Buildah (upstream main, 1.39 and 1.28), explores the
 //! interleavings of parallel tests, and turns cross-test cache interference (podman#25414) into a
 //! minimal, replayable counterexample.
 //!
@@ -37,6 +37,7 @@ pub mod effects;
 pub mod engine;
 pub mod explore;
 pub mod fuzzing;
+pub mod lint;
 pub mod mount;
 pub mod real;
 pub mod report;

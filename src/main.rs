@@ -64,6 +64,59 @@ enum Cmd {
     Corpus(CorpusArgs),
     /// Print where a cache mount's directory (and lock file) lives for a given engine.
     Where(WhereArgs),
+    /// Lint Dockerfiles (and suites, and build scripts) for cache-mount hazards, found by
+    /// exploring N parallel copies of each build on every released engine profile.
+    Lint(LintArgs),
+    /// List the engine profiles, each with its source (a binary version or a source reading).
+    Engines,
+}
+
+#[derive(Args)]
+struct LintArgs {
+    /// Dockerfiles, suites (`.toml`) or build scripts (`.sh`, `.bats`); `-` reads a Dockerfile
+    /// from stdin.
+    #[arg(required_unless_present = "list_rules")]
+    files: Vec<String>,
+    /// Engine profiles (repeatable; default every released one: buildkit, buildah@1.39,
+    /// buildah@1.28).
+    #[arg(long = "engine")]
+    engines: Vec<Engine>,
+    /// Parallel copies of each build (default 2).
+    #[arg(long)]
+    copies: Option<usize>,
+    /// tty, json, sarif or checkstyle.
+    #[arg(long, default_value = "tty")]
+    format: mountfuzz::lint::output::Format,
+    /// A rule not to report (repeatable).
+    #[arg(long = "ignore")]
+    ignore: Vec<String>,
+    /// The config file (default `.mountfuzz.yaml` in the current directory, if there is one).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Exit 1 for a finding at or above: error, warning, info, style or none (default info).
+    #[arg(long)]
+    failure_threshold: Option<mountfuzz::lint::Threshold>,
+    /// Builds also go through podman-remote (Buildah profiles).
+    #[arg(long)]
+    remote: bool,
+    /// A `buildah prune` runs beside the builds.
+    #[arg(long)]
+    prune: bool,
+    /// Most seconds of exploration per file, engine and setting (default 5).
+    #[arg(long)]
+    seconds: Option<f64>,
+    /// Print each finding's counterexample as a swimlane.
+    #[arg(long)]
+    explain: bool,
+    /// Exit 3 when some exploration ended without a proof or a violation.
+    #[arg(long)]
+    require_proof: bool,
+    /// Write the report to this file (atomically; a file mountfuzz did not write is kept).
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Print the rule catalogue and exit.
+    #[arg(long)]
+    list_rules: bool,
 }
 
 #[derive(Args, Clone)]
@@ -71,7 +124,7 @@ struct RunArgs {
     /// A built-in suite name (see `mountfuzz suites`) or a suite file.
     #[arg(long, default_value = "buildah-bud-cache")]
     suite: String,
-    /// buildkit, buildah (current) or buildah@1.28.
+    /// buildkit, buildah (upstream main), buildah@1.39 or buildah@1.28.
     #[arg(long, default_value = "buildah")]
     engine: Engine,
     /// local or remote.
@@ -192,7 +245,7 @@ struct StressArgs {
     /// A built-in suite name or a suite file.
     #[arg(long, default_value = "buildah-bud-cache")]
     suite: String,
-    /// buildkit, buildah or buildah@1.28.
+    /// buildkit, buildah (upstream main), buildah@1.39 or buildah@1.28.
     #[arg(long, default_value = "buildah")]
     engine: Engine,
     /// local or remote.
@@ -297,7 +350,7 @@ struct CorpusArgs {
 
 #[derive(Args)]
 struct WhereArgs {
-    /// The engine: buildkit, buildah (current), buildah@1.28.
+    /// The engine: buildkit, buildah (upstream main), buildah@1.39, buildah@1.28.
     #[arg(long, default_value = "buildah")]
     engine: Engine,
     /// `$TMPDIR` of the process that runs the build (unset: containers.conf, then /var/tmp).
@@ -339,6 +392,8 @@ fn main() -> ExitCode {
         Some(Cmd::Import(a)) => cmd_import(a),
         Some(Cmd::Corpus(a)) => cmd_corpus(a),
         Some(Cmd::Where(a)) => cmd_where(a),
+        Some(Cmd::Lint(a)) => cmd_lint(a),
+        Some(Cmd::Engines) => cmd_engines(),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -963,4 +1018,131 @@ fn cmd_where(a: WhereArgs) -> Result<u8, String> {
         }
     }
     Ok(0)
+}
+
+fn cmd_engines() -> Result<u8, String> {
+    for e in Engine::ALL {
+        println!("{e}\t{}", e.source());
+    }
+    Ok(0)
+}
+
+fn cmd_lint(a: LintArgs) -> Result<u8, String> {
+    use mountfuzz::lint::{self, RULES, Threshold, config, output};
+    if a.list_rules {
+        for r in RULES {
+            println!(
+                "{} {} ({}, {}): {}\n  engines: {}\n  fix: {}\n  source: {}",
+                r.id,
+                r.name,
+                r.severity.name(),
+                r.how,
+                r.title,
+                r.engines,
+                r.fix,
+                r.source
+            );
+        }
+        return Ok(0);
+    }
+    let cfg_path = a.config.clone().or_else(|| {
+        let p = PathBuf::from(".mountfuzz.yaml");
+        p.is_file().then_some(p)
+    });
+    let cfg = match &cfg_path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("{}: cannot read: {e}", p.display()))?;
+            config::parse(&text, &p.display().to_string())?
+        }
+        None => config::parse("", "")?,
+    };
+    for r in &a.ignore {
+        if lint::rules::rule(r).is_none() {
+            return Err(format!(
+                "--ignore {r}: unknown rule (see `mountfuzz lint --list-rules`)"
+            ));
+        }
+    }
+    let mut opts = lint::Options::default();
+    if !a.engines.is_empty() {
+        opts.engines = a.engines.clone();
+    } else if !cfg.engines.is_empty() {
+        opts.engines = cfg.engines.clone();
+    }
+    opts.copies = a.copies.or(cfg.config.copies).unwrap_or(2);
+    if opts.copies < 1 {
+        return Err("--copies must be at least 1".into());
+    }
+    opts.seconds = a.seconds.or(cfg.config.seconds).unwrap_or(5.0);
+    if !(opts.seconds.is_finite() && opts.seconds > 0.0) {
+        return Err(format!("--seconds must be above 0 (got {})", opts.seconds));
+    }
+    opts.remote = a.remote || cfg.config.remote.unwrap_or(false);
+    opts.prune = a.prune || cfg.config.prune.unwrap_or(false);
+    opts.explain = a.explain;
+    opts.ignore = cfg
+        .config
+        .ignored
+        .iter()
+        .chain(&a.ignore)
+        .cloned()
+        .collect();
+    let threshold = a
+        .failure_threshold
+        .or(cfg.threshold)
+        .unwrap_or(Threshold::At(lint::Severity::Info));
+    let mut reports = Vec::new();
+    let mut bad = false;
+    for f in &a.files {
+        let text = if f == "-" {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                .map_err(|e| format!("-: cannot read stdin: {e}"))?;
+            s
+        } else {
+            match std::fs::read_to_string(f) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("mountfuzz: {f}: cannot read: {e}");
+                    bad = true;
+                    continue;
+                }
+            }
+        };
+        match lint::lint(f, &text, &opts) {
+            Ok(r) => reports.push(r),
+            Err(e) => {
+                eprintln!("mountfuzz: {e}");
+                bad = true;
+            }
+        }
+    }
+    let rendered = output::render(&reports, a.format);
+    match &a.output {
+        Some(p) => {
+            let marker = match a.format {
+                output::Format::Tty => "finding(s) in",
+                output::Format::Json => "\"findings\"",
+                output::Format::Sarif => "\"mountfuzz\"",
+                output::Format::Checkstyle => "<!-- mountfuzz lint -->",
+            };
+            mountfuzz::report::write_output(p, &rendered, marker)?;
+        }
+        None => print!("{rendered}"),
+    }
+    let failing = reports
+        .iter()
+        .flat_map(|r| &r.findings)
+        .any(|f| threshold.fails(f.rule.severity));
+    let unproved = reports.iter().any(|r| !r.proved());
+    Ok(if bad {
+        2
+    } else if failing {
+        1
+    } else if a.require_proof && unproved {
+        3
+    } else {
+        0
+    })
 }

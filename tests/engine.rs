@@ -63,6 +63,36 @@ fn buildah_current_hashes_id_uid_gid() {
     );
 }
 
+/// Buildah 1.39.3 as semantics.md §6 records the Debian 13 binary: 16 hex of sha256 of the id
+/// (or the target), under `buildah-cache-<uid>`; uid and gid do not change the dir; `..` stays in.
+#[test]
+fn buildah_139_hashes_the_id_alone_as_the_binary_does() {
+    let e: Engine = "buildah@1.39".parse().unwrap();
+    let env = env("/var/tmp");
+    assert_eq!(
+        dir(e, "type=cache,target=/test", "/", &env),
+        "/var/tmp/buildah-cache-0/b306d9ff847c120d"
+    );
+    assert_eq!(
+        dir(e, "type=cache,id=x,target=/a", "/", &env),
+        "/var/tmp/buildah-cache-0/2d711642b726b044"
+    );
+    assert_eq!(
+        dir(e, "type=cache,id=x,target=/a,uid=1000,gid=1000", "/", &env),
+        dir(e, "type=cache,id=x,target=/b", "/", &env)
+    );
+    // Upstream main puts uid:gid in the key: there they split.
+    let main = Engine::Buildah(BuildahVersion::Current);
+    assert_ne!(
+        dir(main, "type=cache,id=x,target=/a,uid=1000", "/", &env),
+        dir(main, "type=cache,id=x,target=/a", "/", &env)
+    );
+    assert!(
+        dir(e, "type=cache,id=../../x,target=/a", "/", &env)
+            .starts_with("/var/tmp/buildah-cache-0/")
+    );
+}
+
 #[test]
 fn buildah_128_uses_the_id_as_a_path() {
     let e = env("/t");

@@ -74,7 +74,7 @@ fn every_cell_of_the_matrix_has_its_reason() {
         fallback_schedules: 10_000,
     })
     .unwrap();
-    assert_eq!(cells.len(), 3 * 3 * 6);
+    assert_eq!(cells.len(), Engine::ALL.len() * 3 * 6);
     let mut wrong = Vec::new();
     for c in &cells {
         let (verdict, phrase, why) = expected(c.engine, c.sharing, c.remedy);

@@ -165,6 +165,10 @@ pub struct Violation {
     pub step: u64,
     /// The interned cache key involved, if any.
     pub key: Option<usize>,
+    /// The RUN (numbered within the test, from 0) whose event broke it or is stuck, if any: how
+    /// `lint` points at a Dockerfile line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<u32>,
     /// One line for people.
     pub message: String,
 }

@@ -19,7 +19,9 @@ pub(super) fn cache_parent(v: BuildahVersion, env: &CacheEnv) -> String {
         .or_else(|| env.image_copy_tmp_dir.clone().filter(|d| !d.is_empty()))
         .unwrap_or_else(|| "/var/tmp".to_string());
     match v {
-        BuildahVersion::Current => join(&tmp, &format!("buildah-cache-{}", env.host_uid)),
+        BuildahVersion::Current | BuildahVersion::V1_39 => {
+            join(&tmp, &format!("buildah-cache-{}", env.host_uid))
+        }
         BuildahVersion::V1_28 => join(&tmp, "buildah-cache"),
     }
 }
@@ -50,9 +52,13 @@ pub(super) fn locate(
         return Ok(from_stage(p, from, &source, &parent, spec, env));
     }
     let id = spec.id.clone().unwrap_or_else(|| target.clone());
-    // The dir's name below the parent: the id itself (1.28) or 16 hex of sha256(id:uid:gid).
+    // The dir's name below the parent: the id itself (1.28), 16 hex of sha256(id) (1.39, seen on
+    // the binary: `target=/test` → b306d9ff847c120d, semantics.md §6) or of sha256(id:uid:gid)
+    // (upstream main).
     let dir_id = if p.has(Quirk::UnhashedId) {
         clean(&id)
+    } else if v == BuildahVersion::V1_39 {
+        hex16(&id)
     } else {
         hex16(&format!(
             "{}:{}:{}",

@@ -19,6 +19,9 @@ use crate::store::table::{Hold, Holder, KeyState};
 pub enum BuildahVersion {
     /// 1.28 (Debian 12): `<tmp>/buildah-cache/<id>`, lock file inside the cache dir.
     V1_28,
+    /// 1.39 (Debian 13, seen on the binary, semantics.md §6): `<tmp>/buildah-cache-<uid>/` and 16
+    /// hex of sha256 of the id (or target) alone: uid and gid are not in the key.
+    V1_39,
     /// Current: `<tmp>/buildah-cache-<uid>/<hash>`, lock files beside the caches.
     Current,
 }
@@ -34,17 +37,44 @@ pub enum Engine {
 
 impl Engine {
     /// Every modelled engine profile.
-    pub const ALL: [Engine; 3] = [
+    pub const ALL: [Engine; 4] = [
         Engine::BuildKit,
         Engine::Buildah(BuildahVersion::Current),
+        Engine::Buildah(BuildahVersion::V1_39),
         Engine::Buildah(BuildahVersion::V1_28),
     ];
+
+    /// The profiles of released engines (upstream Buildah main is not one): what `lint` covers
+    /// by default.
+    pub const RELEASED: [Engine; 3] = [
+        Engine::BuildKit,
+        Engine::Buildah(BuildahVersion::V1_39),
+        Engine::Buildah(BuildahVersion::V1_28),
+    ];
+
+    /// Where this profile's rules come from: a binary seen here, or a source reading.
+    pub fn source(self) -> &'static str {
+        match self {
+            Engine::BuildKit => {
+                "BuildKit as in Docker 26.1 (moby/buildkit solver/llbsolver/mounts/mount.go; semantics.md §3, §6 observations on the Docker 26.1.5 daemon)"
+            }
+            Engine::Buildah(BuildahVersion::Current) => {
+                "upstream Buildah main (unreleased; stored source internal/volumes/volumes.go: key sha256(id:uid:gid))"
+            }
+            Engine::Buildah(BuildahVersion::V1_39) => {
+                "Buildah 1.39.3 (Debian 13 binary, semantics.md §6: key sha256(id), uid/gid not in it)"
+            }
+            Engine::Buildah(BuildahVersion::V1_28) => {
+                "Buildah 1.28.2 (Debian 12 binary, checked by tests/real_buildah.rs)"
+            }
+        }
+    }
 
     /// The option grammar this engine parses `--mount=` with.
     pub fn dialect(self) -> Dialect {
         match self {
             Engine::BuildKit => Dialect::BuildKit,
-            Engine::Buildah(BuildahVersion::Current) => Dialect::Buildah,
+            Engine::Buildah(BuildahVersion::Current | BuildahVersion::V1_39) => Dialect::Buildah,
             Engine::Buildah(BuildahVersion::V1_28) => Dialect::Buildah128,
         }
     }
@@ -79,6 +109,7 @@ impl fmt::Display for Engine {
         f.write_str(match self {
             Engine::BuildKit => "buildkit",
             Engine::Buildah(BuildahVersion::Current) => "buildah",
+            Engine::Buildah(BuildahVersion::V1_39) => "buildah@1.39",
             Engine::Buildah(BuildahVersion::V1_28) => "buildah@1.28",
         })
     }
@@ -90,9 +121,10 @@ impl std::str::FromStr for Engine {
         match s {
             "buildkit" => Ok(Engine::BuildKit),
             "buildah" | "buildah@current" => Ok(Engine::Buildah(BuildahVersion::Current)),
+            "buildah@1.39" => Ok(Engine::Buildah(BuildahVersion::V1_39)),
             "buildah@1.28" => Ok(Engine::Buildah(BuildahVersion::V1_28)),
             _ => Err(format!(
-                "unknown engine {s:?} (want buildkit, buildah, buildah@current or buildah@1.28)"
+                "unknown engine {s:?} (want buildkit, buildah, buildah@current, buildah@1.39 or buildah@1.28)"
             )),
         }
     }

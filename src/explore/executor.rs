@@ -342,11 +342,25 @@ impl<'p> Machine<'p> {
     ) {
         if self.violation.is_none() && self.oracles.has(oracle) {
             let message = message(self);
+            // A stuck test is at its event; any other broke the one it just took.
+            let pc = self.pc[t] as usize;
+            let at = if oracle == Oracle::Deadlock {
+                pc
+            } else {
+                pc.saturating_sub(1)
+            };
+            let run = match self.prog.tests[t].events.get(at) {
+                Some(
+                    Event::Acquire { run, .. } | Event::Op { run, .. } | Event::Release { run, .. },
+                ) => Some(*run),
+                _ => None,
+            };
             self.violation = Some(Violation {
                 oracle,
                 test: t,
                 step: self.steps,
                 key,
+                run,
                 message,
             });
         }

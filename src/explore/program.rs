@@ -348,6 +348,7 @@ impl Program {
                                         test: ti,
                                         step: 0,
                                         key: None,
+                                        run: Some(run_no),
                                         message: format!("test {:?}: {msg}", t.name),
                                     });
                                 }

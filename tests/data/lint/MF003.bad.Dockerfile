@@ -1,0 +1,3 @@
+# lint: --engine buildah@1.39
+FROM golang:1.23
+RUN --mount=type=cache,target=/root/.cache/go-build,sharing=private go build ./...

@@ -1,0 +1,9 @@
+# lint: --engine buildkit
+FROM alpine:3.20 AS base
+FROM base AS docs
+RUN --mount=type=cache,id=index,target=/index,sharing=locked touch /index/n && cat /index/n && echo docs > /index/n
+FROM base AS app
+RUN --mount=type=cache,id=index,target=/idx,sharing=locked echo app > /idx/n
+FROM base
+COPY --from=docs / /docs
+COPY --from=app / /app

@@ -1,0 +1,4 @@
+# lint: --engine buildkit
+FROM alpine:3.20
+RUN --mount=type=cache,id=data,target=/data,sharing=locked echo v1 > /data/v
+RUN --mount=type=cache,id=data,target=/data cat /data/v
