@@ -16,7 +16,7 @@ if [ -z "$sanitizer" ]; then
 fi
 [ "$sanitizer" = address ] && toolchain=(+nightly)
 failed=0
-for t in schedule mount_spec containerfile; do
+for t in schedule mount_spec containerfile lint; do
   work="target/corpus/$t"
   mkdir -p "$work" "regressions/$t"
   cp -n corpus/"$t"/* "$work"/ 2>/dev/null || true

@@ -320,3 +320,36 @@ pub fn schedule(data: &[u8]) {
         assert_eq!(again.oracle, found.violation.oracle, "{s:#?}");
     }
 }
+
+/// `lint`: the bytes linted as a Dockerfile, as a build script and as a `.mountfuzz.yaml`, with a
+/// tiny exploration budget, never panic; every finding points at a line of the input, and every
+/// output format renders (SARIF and JSON as JSON).
+pub fn lint(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let opts = crate::lint::Options {
+        engines: Engine::ALL.to_vec(),
+        seconds: 0.02,
+        remote: data.len().is_multiple_of(2),
+        ..crate::lint::Options::default()
+    };
+    let lines = text.lines().count().max(1);
+    let mut reports = Vec::new();
+    for name in ["Dockerfile", "build.sh"] {
+        if let Ok(r) = crate::lint::lint(name, text, &opts) {
+            for f in &r.findings {
+                assert!(f.line >= 1 && f.line <= lines, "{name}: {f:?}");
+            }
+            reports.push(r);
+        }
+    }
+    use crate::lint::output::{Format, render};
+    for f in [Format::Tty, Format::Json, Format::Sarif, Format::Checkstyle] {
+        let out = render(&reports, f);
+        if matches!(f, Format::Json | Format::Sarif) {
+            serde_json::from_str::<serde_json::Value>(&out).expect("JSON");
+        }
+    }
+    let _ = crate::lint::config::parse(text, ".mountfuzz.yaml");
+}

@@ -99,7 +99,8 @@ struct LintArgs {
     /// Builds also go through podman-remote (Buildah profiles).
     #[arg(long)]
     remote: bool,
-    /// A `buildah prune` runs beside the builds.
+    /// Also explore a prune beside the builds (`buildah prune`; on BuildKit, the reset of the
+    /// caches nobody holds that `docker builder prune` or a `--no-cache` build makes).
     #[arg(long)]
     prune: bool,
     /// Most seconds of exploration per file, engine and setting (default 5).

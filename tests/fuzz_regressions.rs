@@ -33,3 +33,9 @@ fn containerfile_seeds_and_crashes() {
     // mount options and WORKDIR, a command named like a target, a WORKDIR ending in a space).
     assert!(replay("containerfile", mountfuzz::fuzzing::containerfile) >= 6);
 }
+
+#[test]
+fn lint_seeds_and_crashes() {
+    // Seeded with every lint fixture, the typical Dockerfile and a config file.
+    assert!(replay("lint", mountfuzz::fuzzing::lint) >= 30);
+}

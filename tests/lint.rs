@@ -615,3 +615,115 @@ fn the_pre_commit_hook_runs_under_real_pre_commit() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("Passed"), "{text}");
 }
+
+#[test]
+fn a_build_with_independent_caches_is_proved_group_by_group_and_its_hazards_still_found() {
+    let opts = Options {
+        engines: vec![Engine::BuildKit, "buildah@1.39".parse().unwrap()],
+        ..Options::default()
+    };
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/data/typical.Dockerfile"),
+    )
+    .unwrap();
+    let rep = lint::lint("typical.Dockerfile", &text, &opts).unwrap();
+    assert!(rep.findings.is_empty(), "{:?}", rep.findings);
+    let copies: Vec<_> = rep
+        .coverage
+        .iter()
+        .filter(|c| c.setting.contains("copies"))
+        .collect();
+    assert_eq!(copies.len(), 2);
+    for c in copies {
+        assert_eq!(c.proof, "exhaustive-by-group", "{c:?}");
+        assert!(
+            c.detail.as_deref().unwrap().contains("5 cache groups"),
+            "{c:?}"
+        );
+    }
+    // The same build with its apt caches shared: the apt group's search finds the contention,
+    // and the whole build's search reports it at the apt RUN.
+    let shared = text.replace(
+        "RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\\n    --mount=type=cache,target=/var/lib/apt,sharing=locked \\\n    apt-get update && apt-get install -y --no-install-recommends python3-pip",
+        "RUN --mount=type=cache,target=/var/cache/apt \\\n    --mount=type=cache,target=/var/lib/apt \\\n    apt-get update && apt-get install -y --no-install-recommends python3-pip",
+    );
+    assert_ne!(shared, text);
+    let opts = Options {
+        engines: vec![Engine::BuildKit],
+        ..Options::default()
+    };
+    let rep = lint::lint("typical.Dockerfile", &shared, &opts).unwrap();
+    let f = rep
+        .findings
+        .iter()
+        .find(|f| f.rule.id == "MF002")
+        .expect("MF002");
+    assert!(
+        shared
+            .lines()
+            .nth(f.line - 1)
+            .unwrap()
+            .starts_with("RUN --mount=type=cache,target=/var/cache/apt")
+    );
+}
+
+#[test]
+fn a_prune_beside_the_builds_takes_cache_content_a_later_run_needs() {
+    let text = "FROM alpine
+RUN --mount=type=cache,id=dl,target=/dl echo pkg > /dl/pkg.tar
+RUN --mount=type=cache,id=dl,target=/dl cat /dl/pkg.tar > /pkg.tar
+";
+    for engine in [Engine::BuildKit, "buildah@1.39".parse().unwrap()] {
+        let opts = Options {
+            engines: vec![engine],
+            ..Options::default()
+        };
+        let rep = lint::lint("Dockerfile", text, &opts).unwrap();
+        assert!(rep.findings.is_empty(), "{engine}: {:?}", rep.findings);
+        let rep = lint::lint(
+            "Dockerfile",
+            text,
+            &Options {
+                prune: true,
+                ..opts
+            },
+        )
+        .unwrap();
+        let f = rep
+            .findings
+            .iter()
+            .find(|f| f.rule.id == "MF007")
+            .expect("MF007");
+        assert_eq!(f.line, 3, "{engine}");
+        assert!(
+            rep.coverage
+                .iter()
+                .any(|c| c.setting.contains("with a prune"))
+        );
+    }
+}
+
+#[test]
+fn explain_prints_the_counterexample_and_engines_lists_every_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), APT_SHARED).unwrap();
+    let (rc, out, _) = mountfuzz(
+        &["lint", "--engine", "buildkit", "--explain", "Dockerfile"],
+        dir.path(),
+    );
+    assert_eq!(rc, 1);
+    assert!(
+        out.contains("step │") && out.contains("[1] build-2"),
+        "{out}"
+    );
+    let (rc, out, _) = mountfuzz(&["engines"], dir.path());
+    assert_eq!(rc, 0);
+    for e in Engine::ALL {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(&format!("{e}\t")) && l.len() > 30),
+            "{e}: {out}"
+        );
+    }
+    assert!(out.contains("unreleased"), "{out}");
+}

@@ -9,6 +9,7 @@
 //! Data flow: `containerfile` → `scenario::import` → `run` (the explorer) → findings → `output`.
 
 pub mod config;
+pub mod groups;
 pub mod output;
 pub mod rules;
 pub mod script;
@@ -38,7 +39,7 @@ pub struct Options {
     pub copies: usize,
     /// Builds also go through podman-remote (Buildah profiles): the podman#25414 setting.
     pub remote: bool,
-    /// A prune (`buildah prune`) runs beside the builds.
+    /// Also explore a prune beside the builds (`buildah prune`; BuildKit's reset of unheld caches).
     pub prune: bool,
     /// Seconds of exploration per file, engine and setting.
     pub seconds: f64,
@@ -322,9 +323,12 @@ fn dockerfile(name: &str, text: &str, opts: &Options) -> Result<FileReport, BadI
             });
             continue;
         }
-        let mut settings = vec![(Topology::Local, opts.prune)];
+        let mut settings = vec![(Topology::Local, false)];
+        if opts.prune {
+            settings.push((Topology::Local, true));
+        }
         if opts.remote && matches!(engine, Engine::Buildah(_)) {
-            settings.push((Topology::Remote, opts.prune));
+            settings.push((Topology::Remote, false));
         }
         for (topology, prune) in settings {
             let suite = copies(name, &build, opts.copies, prune);
@@ -354,6 +358,11 @@ fn dockerfile(name: &str, text: &str, opts: &Options) -> Result<FileReport, BadI
                 setting,
                 Intent::SharedCache.oracles(),
                 opts,
+                groups::split(&build.runs, engine, prune).map(|groups| Split {
+                    groups,
+                    build: &build,
+                    copies: opts.copies,
+                }),
             );
         }
         if engine == Engine::BuildKit {
@@ -444,6 +453,7 @@ fn parallel_stages(
             format!("stages {na} and {nb} at once"),
             Oracles::of(&oracles),
             opts,
+            None,
         );
     }
 }
@@ -470,14 +480,57 @@ fn explore(
     setting: String,
     mut oracles: Oracles,
     opts: &Options,
+    split: Option<Split<'_>>,
 ) {
     let mut executions = 0;
     let mut found = Vec::new();
+    // With cache groups, each group is proved on its own first ([`groups`]); a group that finds
+    // a violation (or runs out of time) sends the search to the whole build, where every
+    // finding comes from. `unconfirmed` keeps a group's violation until the whole confirms it.
+    let mut try_groups = split.is_some();
+    let mut unconfirmed: Option<(Finding, Oracle)> = None;
     // Exhaustive first, with half the time; if that budget cuts it, PCT (depth 3) samples with
     // the other half, and the verdict says it is a bounded search.
     let mut strategy = Strategy::Dfs { por: true };
     let mut cut: Option<String> = None;
     loop {
+        if let (true, Some(sp)) = (try_groups, &split) {
+            match by_group(sp, &target, engine, topology, oracles, opts) {
+                GroupResult::Hold(n) => {
+                    executions += n;
+                    report.coverage.push(Coverage {
+                        engine,
+                        setting,
+                        found,
+                        verdict: "holds".into(),
+                        proof: "exhaustive-by-group".into(),
+                        executions,
+                        detail: Some(format!(
+                            "{} cache groups that share no cache (RUNs at lines {}), each explored exhaustively",
+                            sp.groups.len(),
+                            sp.groups
+                                .iter()
+                                .map(|g| g
+                                    .iter()
+                                    .map(|&i| target.runs[i].line.to_string())
+                                    .collect::<Vec<_>>()
+                                    .join(", "))
+                                .collect::<Vec<_>>()
+                                .join(" | ")
+                        )),
+                    });
+                    return;
+                }
+                GroupResult::Found(n, hit) => {
+                    executions += n;
+                    unconfirmed = Some(hit);
+                }
+                GroupResult::Cut(n) => {
+                    executions += n;
+                    try_groups = false;
+                }
+            }
+        }
         let config = RunConfig {
             suite: suite.clone(),
             profile: Profile::new(engine),
@@ -539,6 +592,16 @@ fn explore(
             continue;
         }
         let Some(hit) = hit else {
+            if let Some((mut f, o)) = unconfirmed.take()
+                && oracles.has(o)
+            {
+                f.message = format!(
+                    "{} (found by the search of this RUN's cache group, which leaves out the order other caches' locks impose; the search of the whole build did not reproduce it within its budget)",
+                    f.message
+                );
+                found.push(f.rule.id);
+                add(report, f);
+            }
             let stopped = found
                 .iter()
                 .any(|r| matches!(*r, "MF001" | "MF006" | "MF011"))
@@ -571,6 +634,7 @@ fn explore(
         let (finding, oracle) = hit;
         found.push(finding.rule.id);
         add(report, finding);
+        unconfirmed = None;
         oracles = Oracles::of(
             &Oracle::ALL
                 .into_iter()
@@ -578,6 +642,72 @@ fn explore(
                 .collect::<Vec<_>>(),
         );
     }
+}
+
+/// The cache groups of a build explored as N copies ([`groups::split`]).
+struct Split<'a> {
+    groups: Vec<Vec<usize>>,
+    build: &'a Build,
+    copies: usize,
+}
+
+enum GroupResult {
+    /// Every group held exhaustively, in this many executions.
+    Hold(u64),
+    /// A group's search found this (not yet seen on the whole build).
+    Found(u64, (Finding, Oracle)),
+    /// A group's search was cut, or ended without a proof.
+    Cut(u64),
+}
+
+/// Each group's projection explored exhaustively, with half the time shared among them.
+fn by_group(
+    sp: &Split<'_>,
+    target: &Target<'_>,
+    engine: Engine,
+    topology: Topology,
+    oracles: Oracles,
+    opts: &Options,
+) -> GroupResult {
+    let mut n = 0;
+    for g in &sp.groups {
+        let part = Build {
+            runs: g.iter().map(|&i| sp.build.runs[i].clone()).collect(),
+            source: None,
+            ..sp.build.clone()
+        };
+        let config = RunConfig {
+            suite: copies(target.name, &part, sp.copies, false),
+            profile: Profile::new(engine),
+            world: World::new(topology, Remedy::None),
+            sharing: None,
+            strategy: Strategy::Dfs { por: true },
+            budget: Budget::new(u64::MAX, opts.seconds / 2.0 / sp.groups.len() as f64),
+            options: ExploreOptions {
+                oracles,
+                ..ExploreOptions::default()
+            },
+            shrink_time: Duration::ZERO,
+        };
+        let Ok(rep) = run(config) else {
+            return GroupResult::Cut(n);
+        };
+        n += rep.outcome.schedules;
+        let lanes = Target {
+            name: target.name,
+            text: target.text,
+            runs: target.runs,
+            steps: target.steps,
+            lanes: vec![g.clone(); sp.copies],
+        };
+        if let Some(hit) = finding_of(&rep, &lanes, engine, opts) {
+            return GroupResult::Found(n, hit);
+        }
+        if !rep.holds() {
+            return GroupResult::Cut(n);
+        }
+    }
+    GroupResult::Hold(n)
 }
 
 /// The finding of a run's violation, and its oracle.
@@ -608,9 +738,16 @@ fn finding_of(
         .and_then(|r| lane.get(r as usize).copied())
         .or_else(|| lane.last().copied())?;
     let info = &target.runs[run_idx];
+    let pruned = rep
+        .config
+        .suite
+        .tests
+        .iter()
+        .any(|t| t.steps.iter().any(|s| matches!(s, Step::Prune { .. })));
     let rule = rules::for_violation(
         v,
         alone,
+        pruned,
         locked_twice(&target.steps[run_idx], engine),
         engine,
     );

@@ -81,6 +81,9 @@ fn tty(reports: &[FileReport]) -> String {
         }
         for c in &r.coverage {
             let rest = match (c.verdict.as_str(), c.proof.as_str()) {
+                ("holds", "exhaustive-by-group") => {
+                    "exhaustive proof, cache group by cache group".to_string()
+                }
                 ("holds", p) => format!("{p} proof"),
                 ("not-found", _) => "none found in a bounded search, not a proof".to_string(),
                 (v, _) => v.to_string(),

@@ -284,11 +284,12 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 }
 
 /// The rule for a violation the model found, given whether the failing test broke it alone
-/// (a deterministic failure), whether the stuck RUN mounts one locked cache twice, and the
-/// engine.
+/// (a deterministic failure), whether a prune ran beside the builds, whether the stuck RUN
+/// mounts one locked cache twice, and the engine.
 pub fn for_violation(
     v: &Violation,
     alone: bool,
+    pruned: bool,
     locked_twice: bool,
     engine: Engine,
 ) -> &'static Rule {
@@ -298,7 +299,7 @@ pub fn for_violation(
         Oracle::Deadlock => "MF011",
         Oracle::ToolContention => "MF002",
         Oracle::LostUpdate => "MF012",
-        Oracle::Expectation if alone => "MF007",
+        Oracle::Expectation if alone || pruned => "MF007",
         Oracle::Expectation => "MF013",
         Oracle::Isolation => "MF010",
         Oracle::LockedExclusion | Oracle::LockIntegrity => "MF014",
