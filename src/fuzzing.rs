@@ -19,7 +19,12 @@ pub fn mount_spec(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    for d in [Dialect::BuildKit, Dialect::Buildah, Dialect::Buildah128] {
+    for d in [
+        Dialect::BuildKit,
+        Dialect::Buildah,
+        Dialect::Buildah128,
+        Dialect::BuildahPool,
+    ] {
         if let Ok(spec) = parse(text, d) {
             // Values with commas cannot round-trip (the grammar splits on them).
             let values = [
@@ -61,7 +66,12 @@ pub fn containerfile(data: &[u8]) {
             );
         }
     }
-    for d in [Dialect::BuildKit, Dialect::Buildah, Dialect::Buildah128] {
+    for d in [
+        Dialect::BuildKit,
+        Dialect::Buildah,
+        Dialect::Buildah128,
+        Dialect::BuildahPool,
+    ] {
         let _ = crate::containerfile::parse(text, d, &BTreeMap::new());
         let imp = crate::scenario::import::import(
             &[("f".into(), text.into())],

@@ -1022,7 +1022,7 @@ fn cmd_where(a: WhereArgs) -> Result<u8, String> {
 }
 
 fn cmd_engines() -> Result<u8, String> {
-    for e in Engine::ALL {
+    for e in Engine::ALL.into_iter().chain(Engine::DRAFTS) {
         println!("{e}\t{}", e.source());
     }
     Ok(0)

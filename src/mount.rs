@@ -15,6 +15,9 @@ pub enum Dialect {
     /// Buildah 1.28: as current, but `id=` may be empty, `ro=true` passes, `rw` is rejected and a
     /// bare `sharing` panics.
     Buildah128,
+    /// Upstream Buildah's draft private pool (buildah#7127, unreleased): as current, and
+    /// `sharing=private` is accepted.
+    BuildahPool,
 }
 
 /// The `type=` of a mount; only `cache` is modelled, the others are parsed so errors are right.
@@ -212,7 +215,7 @@ pub fn parse(input: &str, dialect: Dialect) -> Result<MountSpec, MountError> {
         };
         match dialect {
             Dialect::BuildKit => buildkit_field(&mut spec, &mut kind, key, raw_key, value)?,
-            Dialect::Buildah | Dialect::Buildah128 => {
+            Dialect::Buildah | Dialect::Buildah128 | Dialect::BuildahPool => {
                 buildah_field(&mut spec, &mut kind, dialect, key, value)?
             }
         }
@@ -370,7 +373,7 @@ fn buildah_field(
     value: Option<&str>,
 ) -> Result<(), MountError> {
     if BUILDAH_BARE.contains(&key) {
-        if value.is_some() && dialect == Dialect::Buildah {
+        if value.is_some() && matches!(dialect, Dialect::Buildah | Dialect::BuildahPool) {
             return Err(err(key, value, "option does not take an argument"));
         }
         match key {
@@ -426,7 +429,7 @@ fn buildah_field(
         "from" => spec.from = Some(v.to_string()),
         "id" => {
             if v.is_empty() {
-                if dialect == Dialect::Buildah {
+                if matches!(dialect, Dialect::Buildah | Dialect::BuildahPool) {
                     return Err(err(key, Some(v), "must provide an argument for option"));
                 }
                 spec.id = None; // 1.28: an empty id falls back to the target.
@@ -441,6 +444,7 @@ fn buildah_field(
             spec.sharing = match v {
                 "shared" => Sharing::Shared,
                 "locked" => Sharing::Locked,
+                "private" if dialect == Dialect::BuildahPool => Sharing::Private,
                 _ => {
                     return Err(err(
                         key,

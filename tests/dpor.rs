@@ -51,7 +51,7 @@ fn executions_equal_traces_on_generated_sharing_suites() {
     let cases = config.cases as u64;
     proptest!(config, |(
         s in suite(Shape::sharing()),
-        engine in prop::sample::select(Engine::ALL.to_vec()),
+        engine in prop::sample::select(Engine::ALL.into_iter().chain(Engine::DRAFTS).collect::<Vec<_>>()),
         remote in any::<bool>(),
         fixes in prop::collection::vec(prop::sample::select(Quirk::ALL.to_vec()), 0..3),
     )| {
@@ -157,7 +157,7 @@ fn shards_partition_the_traces() {
     );
     proptest!(config, |(
         s in suite(Shape::sharing()),
-        engine in prop::sample::select(Engine::ALL.to_vec()),
+        engine in prop::sample::select(Engine::ALL.into_iter().chain(Engine::DRAFTS).collect::<Vec<_>>()),
         remote in any::<bool>(),
         of in 2u64..5,
         oracles_on in any::<bool>(),

@@ -99,11 +99,17 @@ fn rule_ids_are_unique_and_every_rule_is_documented_in_the_readme() {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     for (i, r) in RULES.iter().enumerate() {
         assert!(RULES[..i].iter().all(|o| o.id != r.id && o.name != r.name));
-        assert!(
-            readme.contains(&format!("| {} |", r.id)),
-            "{} has no README entry",
-            r.id
-        );
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| {} |", r.id)))
+            .unwrap_or_else(|| panic!("{} has no README entry", r.id));
+        for part in [r.name, r.title, r.fix, r.source, r.engines] {
+            assert!(
+                row.contains(part),
+                "{}: the README row lacks {part:?}",
+                r.id
+            );
+        }
         assert!(r.source.starts_with("https://"), "{}: {}", r.id, r.source);
     }
 }

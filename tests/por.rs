@@ -35,7 +35,12 @@ fn world(remote: bool) -> World {
 fn setting() -> impl proptest::strategy::Strategy<Value = (Suite, Engine, bool, Vec<Quirk>)> {
     (
         suite(Shape::sharing()),
-        prop::sample::select(Engine::ALL.to_vec()),
+        prop::sample::select(
+            Engine::ALL
+                .into_iter()
+                .chain(Engine::DRAFTS)
+                .collect::<Vec<_>>(),
+        ),
         any::<bool>(),
         prop::collection::vec(prop::sample::select(Quirk::ALL.to_vec()), 0..3),
     )

@@ -19,13 +19,14 @@ fn expected(
 ) -> (CellVerdict, &'static str, &'static str) {
     use CellVerdict::*;
     let buildah = matches!(engine, Engine::Buildah(_));
+    let rejects_private = Profile::new(engine).has(mountfuzz::engine::Quirk::PrivateRejected);
     match (remedy, buildah, sharing) {
         (Remedy::SkipRemote, _, _) => (
             Vacuous,
             "fewer than two tests run (0 run, 5 skipped)",
             "nothing runs remotely, so nothing can break: the coverage is what is lost",
         ),
-        (_, true, Sharing::Private) => (
+        (_, true, Sharing::Private) if rejects_private => (
             Unsupported,
             "rejects sharing=private",
             "Buildah refuses sharing=private (podman#27188)",

@@ -19,7 +19,7 @@ pub(super) fn cache_parent(v: BuildahVersion, env: &CacheEnv) -> String {
         .or_else(|| env.image_copy_tmp_dir.clone().filter(|d| !d.is_empty()))
         .unwrap_or_else(|| "/var/tmp".to_string());
     match v {
-        BuildahVersion::Current | BuildahVersion::V1_39 => {
+        BuildahVersion::Current | BuildahVersion::V1_39 | BuildahVersion::Pool => {
             join(&tmp, &format!("buildah-cache-{}", env.host_uid))
         }
         BuildahVersion::V1_28 => join(&tmp, "buildah-cache"),
@@ -145,12 +145,37 @@ fn from_stage(
     }
 }
 
-/// Holders of the key's current lock file (older generations exclude nobody).
-pub(super) fn lock_holders(state: &KeyState) -> impl Iterator<Item = Holder> + '_ {
+/// Holders of the key's current lock file of `<dir>` (older generations exclude nobody). With the
+/// private pool, a private holder of `<dir>` holds that same lock file (semantics.md §6).
+pub(super) fn lock_holders<'a>(
+    p: &Profile,
+    state: &'a KeyState,
+) -> impl Iterator<Item = Holder> + 'a {
+    let pool = p.engine == super::Engine::Buildah(BuildahVersion::Pool);
     state
         .holds()
-        .filter(move |(_, h)| h.sharing == Sharing::Locked && h.lock_gen == state.lock_gen)
+        .filter(move |(inst, h)| {
+            h.lock_gen == state.lock_gen
+                && (h.sharing == Sharing::Locked
+                    || (pool && h.sharing == Sharing::Private && *inst == 0))
+        })
         .map(|(_, h)| h.holder)
+}
+
+/// The draft pool's private mount (buildah#7127): under the pool lock, TryLock `<dir>`, then
+/// `<dir>-1`, `<dir>-2`, …; the first lock it gets is its dir, and with none free it makes the
+/// next one. Shared users take no lock, so they do not count; locked and private ones do.
+fn pool_private(state: &KeyState) -> Decision {
+    let held = |i: usize| {
+        state.holds().any(|(inst, h)| {
+            inst == i
+                && h.lock_gen == state.lock_gen
+                && matches!(h.sharing, Sharing::Locked | Sharing::Private)
+        })
+    };
+    (0..state.instance_count())
+        .find(|&i| !held(i))
+        .map_or(Decision::NewInstance, Decision::Grant)
 }
 
 #[inline]
@@ -166,12 +191,14 @@ pub(super) fn decide(p: &Profile, state: &KeyState, req: &Request) -> Decision {
         Sharing::Private => {
             if p.has(Quirk::PrivateRejected) {
                 Decision::Reject(RejectReason::UnsupportedSharing(Sharing::Private))
+            } else if p.engine == super::Engine::Buildah(BuildahVersion::Pool) {
+                pool_private(state)
             } else {
                 super::buildkit::private(state, req)
             }
         }
         Sharing::Locked => {
-            let mut holders = lock_holders(state);
+            let mut holders = lock_holders(p, state);
             // A RUN that already holds this lock (any generation) re-uses it, unless the lock
             // is not re-entrant: then it locks again, and waits on itself if the file is current.
             let mine = state

@@ -24,6 +24,10 @@ pub enum BuildahVersion {
     V1_39,
     /// Current: `<tmp>/buildah-cache-<uid>/<hash>`, lock files beside the caches.
     Current,
+    /// Upstream main with the draft `sharing=private` pool (podman#27188, buildah#7127;
+    /// unreleased): as `Current`, and a private mount takes the first of `<dir>`, `<dir>-1`, …
+    /// whose lock file it can TryLock (semantics.md §6 "upstream main").
+    Pool,
 }
 
 /// A container build engine with its own cache-mount semantics.
@@ -36,13 +40,16 @@ pub enum Engine {
 }
 
 impl Engine {
-    /// Every modelled engine profile.
+    /// Every modelled engine profile of a released engine or of upstream main.
     pub const ALL: [Engine; 4] = [
         Engine::BuildKit,
         Engine::Buildah(BuildahVersion::Current),
         Engine::Buildah(BuildahVersion::V1_39),
         Engine::Buildah(BuildahVersion::V1_28),
     ];
+
+    /// Profiles of draft upstream work (`buildah@pool`): explored, never a default.
+    pub const DRAFTS: [Engine; 1] = [Engine::Buildah(BuildahVersion::Pool)];
 
     /// The profiles of released engines (upstream Buildah main is not one): what `lint` covers
     /// by default.
@@ -67,6 +74,9 @@ impl Engine {
             Engine::Buildah(BuildahVersion::V1_28) => {
                 "Buildah 1.28.2 (Debian 12 binary, checked by tests/real_buildah.rs)"
             }
+            Engine::Buildah(BuildahVersion::Pool) => {
+                "upstream Buildah main with the draft sharing=private pool (unreleased: podman#27188, buildah#7127; semantics.md §6)"
+            }
         }
     }
 
@@ -76,6 +86,7 @@ impl Engine {
             Engine::BuildKit => Dialect::BuildKit,
             Engine::Buildah(BuildahVersion::Current | BuildahVersion::V1_39) => Dialect::Buildah,
             Engine::Buildah(BuildahVersion::V1_28) => Dialect::Buildah128,
+            Engine::Buildah(BuildahVersion::Pool) => Dialect::BuildahPool,
         }
     }
 
@@ -92,6 +103,9 @@ impl Engine {
                     UnlockSkippedOnUnmountError,
                     PrivateRejected,
                 ]);
+                if v == BuildahVersion::Pool {
+                    q = q.without(PrivateRejected);
+                }
                 if v == BuildahVersion::V1_28 {
                     q = q
                         .with(LockFileInCache)
@@ -111,6 +125,7 @@ impl fmt::Display for Engine {
             Engine::Buildah(BuildahVersion::Current) => "buildah",
             Engine::Buildah(BuildahVersion::V1_39) => "buildah@1.39",
             Engine::Buildah(BuildahVersion::V1_28) => "buildah@1.28",
+            Engine::Buildah(BuildahVersion::Pool) => "buildah@pool",
         })
     }
 }
@@ -123,8 +138,9 @@ impl std::str::FromStr for Engine {
             "buildah" | "buildah@current" => Ok(Engine::Buildah(BuildahVersion::Current)),
             "buildah@1.39" => Ok(Engine::Buildah(BuildahVersion::V1_39)),
             "buildah@1.28" => Ok(Engine::Buildah(BuildahVersion::V1_28)),
+            "buildah@pool" => Ok(Engine::Buildah(BuildahVersion::Pool)),
             _ => Err(format!(
-                "unknown engine {s:?} (want buildkit, buildah, buildah@current, buildah@1.39 or buildah@1.28)"
+                "unknown engine {s:?} (want buildkit, buildah, buildah@current, buildah@pool, buildah@1.39 or buildah@1.28)"
             )),
         }
     }
@@ -372,6 +388,8 @@ impl Profile {
     /// BuildKit keeps several per key inside the daemon (modelled below `/buildkit-daemon/`).
     pub fn instance_dir(&self, loc: &Location, inst: usize) -> String {
         match self.engine {
+            // The pool's further dirs sit beside the first (upstream draft, semantics.md §6).
+            Engine::Buildah(_) if inst > 0 => format!("{}-{inst}", loc.dir),
             Engine::Buildah(_) => loc.dir.clone(),
             Engine::BuildKit => {
                 let key: String = loc.dir.bytes().map(|b| format!("{b:02x}")).collect();
@@ -409,7 +427,7 @@ impl Profile {
     pub fn blockers(&self, state: &KeyState) -> Vec<Holder> {
         match self.engine {
             Engine::BuildKit => state.holds().map(|(_, h)| h.holder).collect(),
-            Engine::Buildah(_) => buildah::lock_holders(state).collect(),
+            Engine::Buildah(_) => buildah::lock_holders(self, state).collect(),
         }
     }
 
@@ -446,7 +464,7 @@ impl Profile {
             Engine::BuildKit => PruneEffect::FreeInstancesOnly,
             Engine::Buildah(_) => {
                 if !self.has(Quirk::PruneWithoutLock)
-                    && buildah::lock_holders(state).next().is_some()
+                    && buildah::lock_holders(self, state).next().is_some()
                 {
                     PruneEffect::Wait
                 } else {

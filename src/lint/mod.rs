@@ -788,13 +788,16 @@ fn finding_of(
     Some((finding, v.oracle))
 }
 
-/// Whether `run` mounts one cache twice with sharing=locked on `engine` (same dir).
+/// Whether `run` mounts one cache twice with a lock both times on `engine` (same dir): two
+/// locked mounts, or on the private pool a private and a locked one (one lock file).
 fn locked_twice(run: &RunStep, engine: Engine) -> bool {
+    use crate::mount::Sharing;
     let profile = Profile::new(engine);
+    let pool = engine == Engine::Buildah(crate::engine::BuildahVersion::Pool);
     let dirs: Vec<String> = run
         .mounts
         .iter()
-        .filter(|m| m.sharing == crate::mount::Sharing::Locked)
+        .filter(|m| m.sharing == Sharing::Locked || (pool && m.sharing == Sharing::Private))
         .filter_map(|m| {
             profile
                 .locate(m, &run.workdir, &crate::engine::CacheEnv::default())

@@ -66,7 +66,7 @@ pub fn check(cf: &Containerfile, engines: &[Engine]) -> Vec<StaticFinding> {
     let buildah: Vec<Engine> = engines
         .iter()
         .copied()
-        .filter(|e| matches!(e, Engine::Buildah(_)))
+        .filter(|e| Profile::new(*e).has(crate::engine::Quirk::PrivateRejected))
         .collect();
     // MF003: sharing=private on Buildah.
     for m in &mounts {
