@@ -104,3 +104,24 @@ fn mf001_one_run_locking_one_cache_twice_hangs_on_real_1_28() {
     let (finished, out) = build(good, Duration::from_secs(120));
     assert!(finished, "{out}");
 }
+
+#[test]
+fn mf006_a_locked_run_that_wipes_its_cache_never_releases_the_lock_on_real_1_28() {
+    if skip() {
+        return;
+    }
+    // The wipe removes the lock file inside the cache; 1.28 then never unlocks, and the build's
+    // next locked RUN of that cache waits for ever ("Lockfile … was expected here").
+    let bad = "RUN --mount=type=cache,id=mfl-w,target=/w,sharing=locked rm -rf /w/*\nRUN --mount=type=cache,id=mfl-w,target=/w,sharing=locked echo two > /w/f\n";
+    assert!(lint_128(bad).contains(&"MF006"), "{:?}", lint_128(bad));
+    let (finished, out) = build(bad, Duration::from_secs(45));
+    assert!(
+        !finished,
+        "the model predicts a hang; the real build finished:\n{out}"
+    );
+    // Removing a subdirectory keeps the lock file: clean, and the real build finishes.
+    let good = "RUN --mount=type=cache,id=mfl-w,target=/w,sharing=locked rm -rf /w/sub\nRUN --mount=type=cache,id=mfl-w,target=/w,sharing=locked echo two > /w/f\n";
+    assert!(lint_128(good).is_empty(), "{:?}", lint_128(good));
+    let (finished, out) = build(good, Duration::from_secs(120));
+    assert!(finished, "{out}");
+}

@@ -31,6 +31,19 @@ fn expected(
             "rejects sharing=private",
             "Buildah refuses sharing=private (podman#27188)",
         ),
+        // Buildah 1.28: the wipe-in-between test's RUN removes its own lock file under
+        // sharing=locked; the lock is never released and the build's next locked RUN hangs
+        // (seen on the real 1.28.2: quirk stale-lock-never-released). Where no other test
+        // fails on its own first, that deadlock is the verdict.
+        (Remedy::GlobalTmpdir | Remedy::ServerEnv | Remedy::ForwardEnv, true, Sharing::Locked)
+            if engine == Engine::Buildah(BuildahVersion::V1_28) =>
+        {
+            (
+                Violated,
+                "[deadlock]",
+                "1.28 never releases a lock whose file the RUN's own wipe removed",
+            )
+        }
         (Remedy::None, true, _) => (
             Violated,
             "[expectation]",

@@ -207,7 +207,16 @@ pub(super) fn decide(p: &Profile, state: &KeyState, req: &Request) -> Decision {
             if mine && !p.has(Quirk::NonReentrantLock) {
                 return existing;
             }
-            if holders.next().is_some() {
+            // The process's own lock on a removed file, never released, still holds the
+            // in-process lock object of that path.
+            let stale_mine = p.has(Quirk::StaleLockNeverReleased)
+                && state.holds().any(|(_, h)| {
+                    h.holder.owner == req.holder.owner
+                        && h.holder != req.holder
+                        && h.sharing == Sharing::Locked
+                        && h.lock_gen != state.lock_gen
+                });
+            if holders.next().is_some() || stale_mine {
                 Decision::Wait
             } else {
                 existing

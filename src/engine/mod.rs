@@ -110,7 +110,8 @@ impl Engine {
                     q = q
                         .with(LockFileInCache)
                         .with(UnhashedId)
-                        .with(OnlyLastLockReleased);
+                        .with(OnlyLastLockReleased)
+                        .with(StaleLockNeverReleased);
                 }
                 q
             }
@@ -181,11 +182,19 @@ pub enum Quirk {
     /// Buildah 1.28: the id is used as a path, so `id=../x` leaves the cache parent (§2,
     /// CVE-2024-9675; the real Debian 1.28.2 writes outside the parent). Fix: hash the id.
     UnhashedId,
+    /// Buildah 1.28: a lock whose file was removed while it was held (the lock file lives in the
+    /// cache, so the RUN's own `rm -rf <target>/*` removes it) is not released at the RUN's end,
+    /// and the process's own next lock of that cache waits for ever on it. Locally the build's
+    /// process exits; a podman server keeps it, so its next locked build of that cache hangs.
+    /// Seen on podman 4.3.1 / Buildah 1.28.2 for the RUN's own wipe (`tests/real_engines.rs`,
+    /// the proptest seed in `proptest-regressions/real_engines.txt`); the model applies it to any
+    /// removal of the file under the hold, which was not tried. Fix: release it regardless.
+    StaleLockNeverReleased,
 }
 
 impl Quirk {
     /// Every quirk, in declaration order.
-    pub const ALL: [Quirk; 9] = [
+    pub const ALL: [Quirk; 10] = [
         Quirk::NonReentrantLock,
         Quirk::FlagOrderLocking,
         Quirk::PruneWithoutLock,
@@ -195,6 +204,7 @@ impl Quirk {
         Quirk::PrivateRejected,
         Quirk::OnlyLastLockReleased,
         Quirk::UnhashedId,
+        Quirk::StaleLockNeverReleased,
     ];
 
     /// The kebab-case name used on the command line and in reports.
@@ -209,6 +219,7 @@ impl Quirk {
             Quirk::PrivateRejected => "private-rejected",
             Quirk::OnlyLastLockReleased => "only-last-lock-released",
             Quirk::UnhashedId => "unhashed-id",
+            Quirk::StaleLockNeverReleased => "stale-lock-never-released",
         }
     }
 }
@@ -421,6 +432,14 @@ impl Profile {
             lock_gen: reused.map_or(state.lock_gen, |(_, h)| h.lock_gen),
             dir_gen: state.dir_gen,
         }
+    }
+
+    /// Whether a RUN's hold is released at its end, given the key's lock generation now: not a
+    /// locked hold whose lock file was removed under it, with [`Quirk::StaleLockNeverReleased`].
+    pub fn releases_hold(&self, hold: &Hold, state: &KeyState) -> bool {
+        !(self.has(Quirk::StaleLockNeverReleased)
+            && hold.sharing == Sharing::Locked
+            && hold.lock_gen != state.lock_gen)
     }
 
     /// The holders a waiting request for this key waits for (for wait-for graphs and deadlock reports).

@@ -981,7 +981,11 @@ impl<'p> Machine<'p> {
                 } else {
                     let mut kept = 0;
                     for (i, k) in keys.iter().enumerate() {
-                        if prog.profile.releases_at_run_end(i, keys.len(), sharing[i]) {
+                        let state = &self.table.keys[*k as usize];
+                        let stale = state
+                            .hold_of(holder(t, *run))
+                            .is_some_and(|(_, h)| !prog.profile.releases_hold(&h, state));
+                        if prog.profile.releases_at_run_end(i, keys.len(), sharing[i]) && !stale {
                             self.table.keys[*k as usize].release(holder(t, *run));
                         } else {
                             kept += 1;
@@ -1238,6 +1242,8 @@ impl<'p> Machine<'p> {
                     return f;
                 }
                 for (i, k) in keys.iter().enumerate() {
+                    // Whether a locked hold is kept reads the key's lock generation.
+                    f.push(Res::Gen { key: *k }, Mode::Read);
                     if prog.profile.releases_at_run_end(i, keys.len(), sharing[i]) {
                         let held = self.table.keys[*k as usize]
                             .holds()
