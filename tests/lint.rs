@@ -733,3 +733,21 @@ fn explain_prints_the_counterexample_and_engines_lists_every_profile() {
     }
     assert!(out.contains("unreleased"), "{out}");
 }
+
+#[test]
+fn a_run_the_shell_reader_refuses_is_named_in_the_coverage_not_blamed_on_the_engine() {
+    let text = "FROM alpine\nRUN --mount=type=cache,target=/c echo hi 6666666666> /c/x\n";
+    let opts = Options {
+        engines: vec![Engine::BuildKit],
+        ..Options::default()
+    };
+    let rep = lint::lint("Dockerfile", text, &opts).unwrap();
+    assert!(rep.findings.is_empty(), "{:?}", rep.findings);
+    assert!(!rep.proved());
+    let c = &rep.coverage[0];
+    assert_eq!(c.verdict, "unsupported");
+    assert!(
+        c.detail.as_deref().unwrap().starts_with("Dockerfile:2:"),
+        "{c:?}"
+    );
+}

@@ -10,7 +10,7 @@ use fixedbitset::FixedBitSet;
 use super::footprint::{Footprint, Mode, Res};
 use super::program::{Event, NO_REMOVAL, OpKind, Program};
 use crate::check::{self, Oracle, Oracles, Violation};
-use crate::engine::{Decision, PruneEffect, Request};
+use crate::engine::{Decision, PruneEffect, Quirk, Request};
 use crate::mount::Sharing;
 use crate::store::table::{Holder, Table};
 
@@ -982,9 +982,10 @@ impl<'p> Machine<'p> {
                     let mut kept = 0;
                     for (i, k) in keys.iter().enumerate() {
                         let state = &self.table.keys[*k as usize];
-                        let stale = state
-                            .hold_of(holder(t, *run))
-                            .is_some_and(|(_, h)| !prog.profile.releases_hold(&h, state));
+                        let stale = prog.profile.has(Quirk::StaleLockNeverReleased)
+                            && state
+                                .hold_of(holder(t, *run))
+                                .is_some_and(|(_, h)| !prog.profile.releases_hold(&h, state));
                         if prog.profile.releases_at_run_end(i, keys.len(), sharing[i]) && !stale {
                             self.table.keys[*k as usize].release(holder(t, *run));
                         } else {
@@ -1242,8 +1243,12 @@ impl<'p> Machine<'p> {
                     return f;
                 }
                 for (i, k) in keys.iter().enumerate() {
-                    // Whether a locked hold is kept reads the key's lock generation.
-                    f.push(Res::Gen { key: *k }, Mode::Read);
+                    // Whether a locked hold is kept reads the key's lock generation (1.28 only).
+                    if sharing[i] == Sharing::Locked
+                        && prog.profile.has(Quirk::StaleLockNeverReleased)
+                    {
+                        f.push(Res::Gen { key: *k }, Mode::Read);
+                    }
                     if prog.profile.releases_at_run_end(i, keys.len(), sharing[i]) {
                         let held = self.table.keys[*k as usize]
                             .holds()

@@ -89,7 +89,7 @@ fn tty(reports: &[FileReport]) -> String {
                 (v, _) => v.to_string(),
             };
             let what = if c.verdict == "unsupported" {
-                "not explored: the engine rejects the file".to_string()
+                "not explored".to_string()
             } else if c.found.is_empty() {
                 format!("no hazard: {rest}")
             } else {

@@ -284,18 +284,25 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
 }
 
 /// The rule for a violation the model found, given whether the failing test broke it alone
-/// (a deterministic failure), whether a prune ran beside the builds, whether the stuck RUN
-/// mounts one locked cache twice, and the engine.
+/// (a deterministic failure), whether the builds were remote, whether a prune ran beside them,
+/// whether the stuck RUN mounts one locked cache twice, and the engine. On 1.28 a deadlock of
+/// one build alone, or of remote builds, is a lock left held (MF006); between local builds it
+/// is an inversion (MF011).
 pub fn for_violation(
     v: &Violation,
     alone: bool,
+    remote: bool,
     pruned: bool,
     locked_twice: bool,
     engine: Engine,
 ) -> &'static Rule {
     let id = match v.oracle {
         Oracle::Deadlock if locked_twice => "MF001",
-        Oracle::Deadlock if engine == Engine::Buildah(BuildahVersion::V1_28) => "MF006",
+        Oracle::Deadlock
+            if engine == Engine::Buildah(BuildahVersion::V1_28) && (alone || remote) =>
+        {
+            "MF006"
+        }
         Oracle::Deadlock => "MF011",
         Oracle::ToolContention => "MF002",
         Oracle::LostUpdate => "MF012",
