@@ -252,6 +252,14 @@ pub fn schedule(data: &[u8]) {
         "replay is deterministic"
     );
     if !input.shared {
+        // Interference is what isolated tests must not show. A test that fails on its own (a
+        // 1.28 podman server that keeps the lock its own wipe removed, `tests/remedies.rs`)
+        // fails the same way whatever the schedule, and its expectation cannot say so.
+        if (0..prog.tests.len())
+            .any(|t| crate::explore::alone_violation(&prog, t, Oracles::all()).is_some())
+        {
+            return;
+        }
         assert!(
             first.violation.is_none(),
             "isolated tests broke: {:?}\n{s:#?}\nschedule {schedule}",

@@ -195,3 +195,20 @@ fn shell_instruction() {
     assert_eq!(e.line, 2);
     assert!(e.problem.contains("JSON array"), "{e}");
 }
+
+/// Three readings BuildKit's parser test files (`tests/buildkit_parser.rs`) showed us wrong, each
+/// checked here without them.
+#[test]
+fn what_buildkits_parser_testfiles_taught() {
+    // `\\` at a line's end is an escaped backslash, not a continuation (testfiles/trailing-backslash).
+    let rs = runs("FROM scratch\nENV C trailing\\\\\nENV D next\nRUN echo \"$C\" \"$D\"\n");
+    assert_eq!(rs[0].env["C"], "trailing\\");
+    assert_eq!(rs[0].env["D"], "next");
+    // Inside double quotes the escape character escapes `"` (testfiles/env).
+    let rs = runs("FROM scratch\nENV name=\"a\\\"b\" other='c\\d'\nRUN echo\n");
+    assert_eq!(rs[0].env["name"], "a\"b");
+    assert_eq!(rs[0].env["other"], "c\\d");
+    // COPY and ADD split at white space only: a lone quote is just a character (testfiles/escapes).
+    let rs = runs("FROM scratch\nADD \\conf\\\\\" /.znc\nRUN echo done\n");
+    assert_eq!(shell(&rs[0]), "echo done");
+}

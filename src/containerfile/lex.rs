@@ -92,7 +92,12 @@ pub fn instructions(text: &str) -> Result<(Directives, Vec<Instruction>), Contai
             let l = lines[i];
             let trimmed = l.trim_end();
             i += 1;
-            match trimmed.strip_suffix(d.escape) {
+            // BuildKit's continuation: the escape character at the end, not itself escaped
+            // (`\\` at the end is a backslash), or alone on its line.
+            let continues = trimmed
+                .strip_suffix(d.escape)
+                .filter(|body| body.is_empty() || !body.ends_with(d.escape));
+            match continues {
                 Some(body) => {
                     joined.push_str(body);
                     // Skip comment and empty lines inside the continuation.

@@ -161,7 +161,7 @@ fn pairs(
     esc: char,
 ) -> Result<Vec<(String, Option<String>)>, String> {
     let mut out = Vec::new();
-    split_words(s)?; // quotes must close
+    raw_words(s)?; // quotes must close (a backslash escapes one outside single quotes)
     let first_has_eq = s.split_whitespace().next().is_some_and(|w| w.contains('='));
     if legacy_env && !first_has_eq {
         let (k, v) = s
@@ -449,7 +449,8 @@ pub fn read(
                 ));
             }
             "COPY" | "ADD" => {
-                for w in split_words(rest).map_err(e)? {
+                // BuildKit splits COPY and ADD at white space only: quotes are not special.
+                for w in rest.split_whitespace() {
                     let Some(from) = w.strip_prefix("--from=") else {
                         if !w.starts_with("--") {
                             break;

@@ -23,7 +23,12 @@ pub fn expand(
     let mut dq = false;
     while i < c.len() {
         let ch = c[i];
-        if ch == esc && i + 1 < c.len() && (c[i + 1] == '$' || quotes && !dq) {
+        // Inside double quotes the escape character escapes only `"`, `$` and itself
+        // (BuildKit's processDoubleQuote); outside, any character.
+        if ch == esc
+            && i + 1 < c.len()
+            && (c[i + 1] == '$' || quotes && (!dq || c[i + 1] == '"' || c[i + 1] == esc))
+        {
             out.push(c[i + 1]);
             i += 2;
             continue;
