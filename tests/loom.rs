@@ -5,7 +5,11 @@
 //! Run with `ci/loom.sh`. Each test prints `loom: NAME: N interleavings`.
 #![cfg(loom)]
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+#[path = "common/loom_check.rs"]
+mod loom_check;
+use loom_check::{explore, found};
+
+use std::sync::atomic::Ordering::SeqCst;
 
 use loom::sync::Arc;
 use loom::thread;
@@ -17,24 +21,6 @@ use mountfuzz::store::table::Holder;
 
 const CUR: Engine = Engine::Buildah(BuildahVersion::Current);
 const OLD: Engine = Engine::Buildah(BuildahVersion::V1_28);
-
-/// Runs `f` under loom and returns how many interleavings it explored.
-fn explore(name: &str, f: impl Fn() + Sync + Send + 'static) -> usize {
-    let count = std::sync::Arc::new(AtomicUsize::new(0));
-    let seen = count.clone();
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    builder.check(move || {
-        seen.fetch_add(1, SeqCst);
-        f()
-    });
-    let n = count.load(SeqCst);
-    println!("loom: {name}: {n} interleavings");
-    assert!(n > 0, "{name}: loom explored nothing");
-    n
-}
 
 fn h(owner: u32) -> Holder {
     Holder { owner, run: 0 }
@@ -195,14 +181,6 @@ fn prune_concurrent_with_a_mount_leaves_a_consistent_table() {
 }
 
 // ---- each quirk: a test that finds its failure, one that shows the fix holds ----------------
-
-/// Runs the model and reports whether `bad` was seen in any interleaving.
-fn found(name: &str, f: impl Fn(&AtomicBool) + Sync + Send + 'static) -> bool {
-    let flag = std::sync::Arc::new(AtomicBool::new(false));
-    let seen = flag.clone();
-    explore(name, move || f(&seen));
-    flag.load(SeqCst)
-}
 
 fn same_lock_twice(p: Profile) -> bool {
     found(

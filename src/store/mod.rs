@@ -1,8 +1,9 @@
 //! Where cache state lives: the pure holder [`table`], byte storage in memory ([`mem`]) or on a
 //! real filesystem with real file locks ([`fs`]), Buildah's per-process lock objects over them
-//! ([`lockfile`]), and a thread-safe store ([`shared`]) built on [`crate::sync`] so loom can
-//! check it.
+//! ([`lockfile`]), a thread-safe store ([`shared`]) built on [`crate::sync`] so loom can
+//! check it, and the engines' own lock layers ([`engine_locks`]), checked by loom too.
 
+pub mod engine_locks;
 pub mod fs;
 pub mod lockfile;
 pub mod mem;
