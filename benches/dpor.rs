@@ -9,7 +9,11 @@
 //! 50,000 executions). Then the built-in suite under every remedy (remote,
 //! where the tests share), DPOR and plain DFS with the same cap.
 //!
-//! `cargo bench --bench dpor` prints criterion figures for the 8-test families, then the tables.
+//! Last, a shared apt + cargo build from a Dockerfile (`benches/data/apt-cargo.Dockerfile`,
+//! imported as a user's would be), n parallel copies on one host or daemon, DPOR and plain DFS.
+//!
+//! `cargo bench --bench dpor` prints criterion figures for the 8-test families, then the tables;
+//! `DPOR_TABLES=dockerfile cargo bench --bench dpor` prints only the last table.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -168,7 +172,58 @@ fn criterion_figures(c: &mut Criterion) {
     g.finish();
 }
 
+/// The apt + cargo Dockerfile as `n` parallel builds sharing the host's (or daemon's) caches.
+fn dockerfile_program(engine: Engine, n: usize) -> Program {
+    use mountfuzz::scenario::import::{ImportOptions, Tmpdir, import};
+    let text = include_str!("data/apt-cargo.Dockerfile");
+    let files: Vec<(String, String)> = (0..n)
+        .map(|k| (format!("apt-cargo-{k}"), text.to_string()))
+        .collect();
+    let imported = import(
+        &files,
+        engine.dialect(),
+        ImportOptions {
+            steps: false,
+            tmpdir: Tmpdir::Host,
+        },
+    );
+    assert!(
+        imported.unsupported.is_empty(),
+        "{:?}",
+        imported.unsupported
+    );
+    Program::compile(
+        &imported.suite,
+        Profile::new(engine),
+        &World::new(Topology::Local, Remedy::None),
+    )
+    .expect("the Dockerfile compiles")
+}
+
+fn dockerfile_table() {
+    println!(
+        "\n| apt + cargo Dockerfile, n parallel builds | engine | dfs (DPOR) executions | time | dfs-plain executions | time |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for engine in [Engine::BuildKit, Engine::Buildah(BuildahVersion::V1_39)] {
+        for n in 2..=4usize {
+            let prog = dockerfile_program(engine, n);
+            let (d, dt, dc) = mountfuzz(&prog, true);
+            let (p, pt, pc) = mountfuzz(&prog, false);
+            println!(
+                "| {n} | {engine} | {} | {dt:.3} s | {} | {pt:.3} s |",
+                count(d, dc),
+                count(p, pc)
+            );
+        }
+    }
+}
+
 fn main() {
+    if std::env::var("DPOR_TABLES").as_deref() == Ok("dockerfile") {
+        dockerfile_table();
+        return;
+    }
     let mut c = Criterion::default().configure_from_args();
     criterion_figures(&mut c);
     c.final_summary();
@@ -222,4 +277,5 @@ fn main() {
             count(p, pc)
         );
     }
+    dockerfile_table();
 }

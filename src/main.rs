@@ -236,6 +236,13 @@ struct RealArgs {
     /// Deadline of each real run, in seconds.
     #[arg(long, default_value_t = 120)]
     seconds: u64,
+    /// buildah@1.28 (the host's Buildah 1.28 and podman 4.3) or buildah@1.39 (Buildah 1.39 and
+    /// podman 5.4 from the Debian 13 root of `ci/engines.sh up`).
+    #[arg(long, default_value = "buildah@1.28")]
+    engine: Engine,
+    /// Remote on buildah@1.39: drive podman 5.4's server with the host's podman 4.3 client.
+    #[arg(long)]
+    host_client: bool,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -661,8 +668,15 @@ fn cmd_replay(a: ReplayArgs) -> Result<u8, String> {
 
 fn cmd_real(a: RealArgs) -> Result<u8, String> {
     use mountfuzz::explore::{Program, units};
-    use mountfuzz::real::driver::ENGINE;
-    let engine_profile = Profile::new(ENGINE);
+    use mountfuzz::real::driver::{DRIVEN, RealConfig};
+    if !DRIVEN.contains(&a.engine) {
+        return Err(format!(
+            "--engine {}: `real` drives {} (BuildKit has no real driver yet)",
+            a.engine,
+            DRIVEN.map(|e| e.to_string()).join(" and ")
+        ));
+    }
+    let engine_profile = Profile::new(a.engine);
     let (suite, schedule, found_world) = match &a.replay {
         Some(f) => {
             let l = ReplayFile::load(f)?;
@@ -698,10 +712,21 @@ fn cmd_real(a: RealArgs) -> Result<u8, String> {
     if !a.json {
         println!(
             "real engines: {} ({}); {} test(s); unit schedule {unit_schedule}",
-            if a.topology == Topology::Remote {
-                "podman-remote 4.3, a server per test"
-            } else {
-                "buildah 1.28"
+            match (
+                a.topology,
+                a.engine == mountfuzz::real::driver::ENGINE,
+                a.host_client
+            ) {
+                _ if a.engine == Engine::BuildKit => {
+                    "BuildKit (Docker 26.1 from the Debian 13 chroot), one daemon for every test"
+                }
+                (Topology::Remote, true, _) => "podman-remote 4.3, a server per test",
+                (Topology::Remote, false, false) =>
+                    "podman-remote 5.4 (Debian 13 chroot), a server per test",
+                (Topology::Remote, false, true) =>
+                    "podman 5.4 servers (Debian 13 chroot), one per test, driven by the host's podman 4.3 client",
+                (_, true, _) => "buildah 1.28",
+                (_, false, _) => "buildah 1.39 (Debian 13 chroot)",
             },
             a.topology,
             prog.tests.len()
@@ -709,13 +734,17 @@ fn cmd_real(a: RealArgs) -> Result<u8, String> {
     }
     for remedy in remedies {
         let world = World::new(a.topology, remedy);
-        let c = mountfuzz::run::compare_with_real(
-            &suite,
-            &world,
-            &unit_schedule,
-            Duration::from_secs(a.seconds),
-        )
-        .map_err(|e| e.to_string())?;
+        let cfg = RealConfig {
+            host_client: a.host_client,
+            ..RealConfig::new(
+                suite.clone(),
+                world.clone(),
+                unit_schedule.clone(),
+                Duration::from_secs(a.seconds),
+            )
+            .on(a.engine)
+        };
+        let c = mountfuzz::run::compare_with_real(&cfg).map_err(|e| e.to_string())?;
         let harness = c.harness_failure();
         harness_failed |= harness.is_some();
         all_agree &= c.agree() || harness.is_some();
@@ -773,7 +802,7 @@ fn cmd_real(a: RealArgs) -> Result<u8, String> {
     if a.json {
         println!(
             "{}",
-            serde_json::json!({"topology": a.topology.to_string(), "units": unit_schedule.to_string(), "runs": rows})
+            serde_json::json!({"engine": a.engine.to_string(), "topology": a.topology.to_string(), "units": unit_schedule.to_string(), "runs": rows})
         );
     }
     // A harness failure checked nothing: exit 3 (unknown), unless a mismatch was shown too.

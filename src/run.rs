@@ -73,6 +73,48 @@ pub struct DeterministicFailure {
     pub violation: Violation,
     /// Its sequential run, recorded.
     pub counterexample: Counterexample,
+    /// A deadlock under podman-remote: the stuck build outlives its client (seen on podman 4.3
+    /// and 5.4), so the server keeps its locks until it restarts. These other tests lock one of
+    /// those caches and hang there (`tests/real_current.rs` shows it on podman 5.4).
+    pub poisons: Option<Vec<String>>,
+}
+
+/// For a test that deadlocks alone after `executed` of its events: under podman-remote, the
+/// other tests that lock a cache its blocked RUN already holds locked (the poisoned server);
+/// `None` when the topology is local (the killed build frees its locks) or it is no deadlock.
+fn poisoned_by(all: &Program, t: usize, executed: usize, v: &Violation) -> Option<Vec<String>> {
+    use crate::explore::program::Event;
+    if v.oracle != Oracle::Deadlock || all.world.topology != crate::world::Topology::Remote {
+        return None;
+    }
+    let events = &all.tests[t].events;
+    let Some(Event::Acquire { run, .. }) = events.get(executed) else {
+        return Some(Vec::new());
+    };
+    let held: Vec<u32> = events[..executed]
+        .iter()
+        .filter_map(|e| match e {
+            Event::Acquire {
+                run: r,
+                key,
+                sharing: Sharing::Locked,
+            } if r == run => Some(*key),
+            _ => None,
+        })
+        .collect();
+    Some(
+        all.tests
+            .iter()
+            .enumerate()
+            .filter(|&(o, other)| {
+                o != t
+                    && other.events.iter().any(|e| {
+                        matches!(e, Event::Acquire { key, sharing: Sharing::Locked, .. } if held.contains(key))
+                    })
+            })
+            .map(|(_, other)| other.name.clone())
+            .collect(),
+    )
 }
 
 /// The result of a run.
@@ -177,10 +219,12 @@ pub fn run(config: RunConfig) -> Result<RunReport, CompileError> {
             )
             .expect("a test alone compiles and replays");
             cx.deterministic = true;
+            let poisons = poisoned_by(&all, t, cx.history.len(), &violation);
             deterministic.push(DeterministicFailure {
                 test: all.tests[t].name.clone(),
                 violation,
                 counterexample: cx,
+                poisons,
             });
         }
         search
@@ -593,28 +637,19 @@ impl RealComparison {
     }
 }
 
-/// Runs `units` of `suite` in `world` both in the model (Buildah 1.28, the binary here) and on
-/// the real engines, for comparison.
+/// Runs `cfg` (its units of its suite in its world) both in the model of `cfg.engine` and on
+/// that engine's real binaries (one of [`crate::real::driver::DRIVEN`]), for comparison.
 pub fn compare_with_real(
-    suite: &Suite,
-    world: &World,
-    units: &Schedule,
-    deadline: Duration,
+    cfg: &crate::real::driver::RealConfig,
 ) -> Result<RealComparison, CompileError> {
     use crate::real::driver;
-    let profile = Profile::new(driver::ENGINE);
-    let prog = Program::compile(suite, profile, world)?;
-    let model = unit_reads(suite, profile, world, units).map_err(|e| e.to_string());
-    let cfg = driver::RealConfig {
-        suite: suite.clone(),
-        world: world.clone(),
-        units: units.clone(),
-        deadline,
-    };
+    let profile = Profile::new(cfg.engine);
+    let prog = Program::compile(&cfg.suite, profile, &cfg.world)?;
+    let model = unit_reads(&cfg.suite, profile, &cfg.world, &cfg.units).map_err(|e| e.to_string());
     Ok(RealComparison {
         tests: prog.tests.iter().map(|t| t.name.clone()).collect(),
         model,
-        real: driver::run(&cfg),
+        real: driver::run(cfg),
     })
 }
 

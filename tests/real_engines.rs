@@ -74,12 +74,12 @@ fn pair(sharing: Sharing) -> Suite {
 fn agree(suite: &Suite, world: World, units: &str) -> Option<String> {
     let units: Schedule = units.parse().unwrap();
     let model = unit_reads(suite, Profile::new(driver::ENGINE), &world, &units).unwrap();
-    let cfg = RealConfig {
-        suite: suite.clone(),
-        world: world.clone(),
-        units: units.clone(),
-        deadline: Duration::from_secs(120),
-    };
+    let cfg = RealConfig::new(
+        suite.clone(),
+        world.clone(),
+        units.clone(),
+        Duration::from_secs(120),
+    );
     let real = match driver::run(&cfg) {
         Ok(r) => r,
         Err(e) => panic!("{e}"),
@@ -151,20 +151,18 @@ fn forward_env_has_no_real_counterpart() {
     if skip("podman") {
         return;
     }
-    let cfg = RealConfig {
-        suite: pair(Sharing::Shared),
-        world: World::new(Topology::Remote, Remedy::ForwardEnv),
-        units: Schedule::default(),
-        deadline: Duration::from_secs(10),
-    };
+    let cfg = RealConfig::new(
+        pair(Sharing::Shared),
+        World::new(Topology::Remote, Remedy::ForwardEnv),
+        Schedule::default(),
+        Duration::from_secs(10),
+    );
     assert!(matches!(driver::run(&cfg), Err(RealError::Unsupported(_))));
     // Reported as a harness failure (nothing compared), never as a model-fidelity mismatch.
-    let c = mountfuzz::run::compare_with_real(
-        &cfg.suite,
-        &cfg.world,
-        &"0.1.0".parse().unwrap(),
-        cfg.deadline,
-    )
+    let c = mountfuzz::run::compare_with_real(&RealConfig {
+        units: "0.1.0".parse().unwrap(),
+        ..cfg.clone()
+    })
     .unwrap();
     assert!(!c.agree());
     assert!(
@@ -228,12 +226,12 @@ fn finding_1_28_releases_only_the_last_lock_of_a_run() {
     // Locally the build process exits and the kernel drops the leaked lock: b proceeds.
     let local = World::new(Topology::Local, Remedy::None);
     let model = unit_reads(&leaky(), Profile::new(driver::ENGINE), &local, &units).unwrap();
-    let real = driver::run(&RealConfig {
-        suite: leaky(),
-        world: local,
-        units: units.clone(),
-        deadline: Duration::from_secs(60),
-    })
+    let real = driver::run(&RealConfig::new(
+        leaky(),
+        local,
+        units.clone(),
+        Duration::from_secs(60),
+    ))
     .unwrap();
     assert_eq!(real.reads, model);
     // In a podman server the lock of /a outlives a's build: b waits forever. The model says so.
@@ -245,12 +243,12 @@ fn finding_1_28_releases_only_the_last_lock_of_a_run() {
         unit_reads(&leaky(), fixed, &remote, &units).is_ok(),
         "without the quirk b would proceed"
     );
-    match driver::run(&RealConfig {
-        suite: leaky(),
-        world: remote,
+    match driver::run(&RealConfig::new(
+        leaky(),
+        remote,
         units,
-        deadline: Duration::from_secs(25),
-    }) {
+        Duration::from_secs(25),
+    )) {
         Err(RealError::Timeout(what)) => assert!(what.contains("unit t1u0 of b"), "{what}"),
         other => panic!("real podman: expected b to hang on the leaked lock, got {other:?}"),
     }
@@ -340,7 +338,7 @@ proptest! {
         let world = World::new(if remote { Topology::Remote } else { Topology::Local }, Remedy::None);
         let prog = mountfuzz::explore::Program::compile(&s, Profile::new(driver::ENGINE), &world).unwrap();
         let units = mountfuzz::explore::units::random(&prog, &mut mountfuzz::explore::Rng::for_schedule(seed, 0));
-        let c = mountfuzz::run::compare_with_real(&s, &world, &units, Duration::from_secs(120)).unwrap();
+        let c = mountfuzz::run::compare_with_real(&RealConfig::new(s, world.clone(), units.clone(), Duration::from_secs(120))).unwrap();
         prop_assert!(c.agree(), "{:?} {units}: model {:?}, real {:?}", world.topology, c.model, c.real.as_ref().map(|r| &r.reads));
     }
 }

@@ -63,13 +63,13 @@ impl Engine {
     pub fn source(self) -> &'static str {
         match self {
             Engine::BuildKit => {
-                "BuildKit as in Docker 26.1 (moby/buildkit solver/llbsolver/mounts/mount.go; semantics.md §3, §6 observations on the Docker 26.1.5 daemon)"
+                "BuildKit as in Docker 26.1 (moby/buildkit solver/llbsolver/mounts/mount.go; semantics.md §3, §6; checked on the Docker 26.1.5 daemon by tests/real_current.rs)"
             }
             Engine::Buildah(BuildahVersion::Current) => {
                 "upstream Buildah main (unreleased; stored source internal/volumes/volumes.go: key sha256(id:uid:gid))"
             }
             Engine::Buildah(BuildahVersion::V1_39) => {
-                "Buildah 1.39.3 (Debian 13 binary, semantics.md §6: key sha256(id), uid/gid not in it)"
+                "Buildah 1.39.3 (Debian 13 binary, semantics.md §6: key sha256(id), uid/gid not in it; checked with podman 5.4.2 by tests/real_current.rs)"
             }
             Engine::Buildah(BuildahVersion::V1_28) => {
                 "Buildah 1.28.2 (Debian 12 binary, checked by tests/real_buildah.rs)"
@@ -464,6 +464,21 @@ impl Profile {
     /// `sharing` mode.
     pub fn releases_at_run_end(&self, i: usize, n: usize, sharing: Sharing) -> bool {
         !(self.has(Quirk::OnlyLastLockReleased) && sharing == Sharing::Locked && i + 1 < n)
+    }
+
+    /// Whether a `source=` subdirectory of a cache (without `from=`) must already exist, or
+    /// the RUN fails: seen on 1.39.3 (`tests/real_current.rs`), and upstream's
+    /// `bindFromChroot` in internal/volumes does the same; 1.28 ignores `source=`.
+    pub fn source_dir_must_exist(&self) -> bool {
+        matches!(self.engine, Engine::Buildah(v) if v != BuildahVersion::V1_28)
+    }
+
+    /// Whether an identical RUN of two builds runs once: BuildKit merges identical concurrent
+    /// builds and takes repeated ones from its layer cache (semantics.md §6;
+    /// `tests/real_current.rs` shows a repeated RUN `CACHED`), and podman build (remote)
+    /// reuses layers unless `--layers=false`; local `buildah bud` does not by default.
+    pub fn reuses_identical_runs(&self, topology: crate::world::Topology) -> bool {
+        self.engine == Engine::BuildKit || topology == crate::world::Topology::Remote
     }
 
     /// Whether a RUN whose unmount failed still releases its locks.

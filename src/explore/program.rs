@@ -342,6 +342,18 @@ impl Program {
                                         notes.push(note);
                                     }
                                 }
+                                if m.from.is_none()
+                                    && !loc.subpath.is_empty()
+                                    && profile.source_dir_must_exist()
+                                {
+                                    let note = format!(
+                                        "--mount={m} in test {:?}: {} fails the RUN when the cache has no subdirectory {:?}; the model does not track directories, so it mounts it whether or not it exists",
+                                        t.name, profile.engine, loc.subpath
+                                    );
+                                    if !notes.contains(&note) {
+                                        notes.push(note);
+                                    }
+                                }
                                 if let Some(msg) = containment::check(&loc) {
                                     static_violations.push(Violation {
                                         oracle: crate::check::Oracle::PathContainment,
@@ -714,6 +726,34 @@ impl Program {
                 set
             })
             .collect();
+        // An engine that runs an identical RUN once: the model runs each, and says so.
+        if profile.reuses_identical_runs(world.topology) {
+            let mut first: HashMap<&str, &str> = HashMap::new();
+            for t in suite.tests.iter().filter(|t| !world.skipped(t)) {
+                for step in &t.steps {
+                    let Step::Build(b) = step else { continue };
+                    let (Some(src), true) =
+                        (&b.source, b.runs.iter().any(|r| !r.mounts.is_empty()))
+                    else {
+                        continue;
+                    };
+                    match first.get(src.as_str()) {
+                        None => {
+                            first.insert(src, &t.name);
+                        }
+                        Some(&other) => {
+                            let note = format!(
+                                "tests {other:?} and {:?} build the same Dockerfile: {} runs an identical RUN once (BuildKit merges identical concurrent builds and takes repeated ones from its layer cache; podman build reuses layers unless --layers=false), so its cache mounts are used once; the model runs every build's RUNs, as for builds whose earlier steps differ",
+                                t.name, profile.engine
+                            );
+                            if !notes.contains(&note) {
+                                notes.push(note);
+                            }
+                        }
+                    }
+                }
+            }
+        }
         Ok(Program {
             markers_over,
             notes,

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use super::chroot::Installation;
 use super::process::{Guard, static_busybox, unavailable};
 use crate::engine::{BuildahVersion, CacheEnv, Engine, Profile};
 use crate::explore::Schedule;
@@ -27,8 +28,17 @@ use crate::world::{Remedy, Topology, World};
 /// every cache parent.
 pub const CONTROL_MOUNT: &str = "type=cache,id=../mountfuzz-ctl,target=/ctl,sharing=shared";
 
-/// The engine binary this driver runs (Debian 12's).
+/// The engine binary this driver runs by default (Debian 12's, on the host).
 pub const ENGINE: Engine = Engine::Buildah(BuildahVersion::V1_28);
+
+/// The engine profiles this driver runs for real: Buildah 1.28 and podman 4.3 on the host, and
+/// Buildah 1.39, podman 5.4 and BuildKit (Docker 26) from the Debian 13 root that
+/// `ci/engines.sh` runs.
+pub const DRIVEN: [Engine; 3] = [
+    ENGINE,
+    Engine::Buildah(BuildahVersion::V1_39),
+    Engine::BuildKit,
+];
 
 /// A real run: the suite, its world, and the unit schedule to force.
 #[derive(Clone, Debug)]
@@ -41,6 +51,185 @@ pub struct RealConfig {
     pub units: Schedule,
     /// Wall-clock limit for everything.
     pub deadline: Duration,
+    /// The engine version to run: one of [`DRIVEN`].
+    pub engine: Engine,
+    /// Remote only: drive the server with the host's podman 4.3 client (which ignores `-v` on a
+    /// remote build, so `/ctl` is [`CONTROL_MOUNT`]) instead of the engine's own podman.
+    pub host_client: bool,
+}
+
+impl RealConfig {
+    /// A run of `units` of `suite` in `world` on Buildah 1.28 / podman 4.3, the host's engines.
+    pub fn new(suite: Suite, world: World, units: Schedule, deadline: Duration) -> RealConfig {
+        RealConfig {
+            suite,
+            world,
+            units,
+            deadline,
+            engine: ENGINE,
+            host_client: false,
+        }
+    }
+
+    /// The same run on `engine`.
+    pub fn on(self, engine: Engine) -> RealConfig {
+        RealConfig { engine, ..self }
+    }
+}
+
+/// The binaries one real run starts: the host's (Buildah 1.28, podman 4.3), or those of the
+/// Debian 13 root in a chroot (Buildah 1.39, podman 5.4).
+struct Binaries {
+    chroot: Option<Installation>,
+    host_client: bool,
+    /// BuildKit: where dockerd keeps its snapshots (`<data-root>/overlay2`), in which the
+    /// harness finds the control cache's dir.
+    buildkit: Option<PathBuf>,
+}
+
+impl Binaries {
+    fn of(engine: Engine, remote: bool, host_client: bool) -> Result<Binaries, RealError> {
+        let host_binary = if remote { "podman" } else { "buildah" };
+        match engine {
+            Engine::Buildah(BuildahVersion::V1_28) => {
+                if let Some(why) = unavailable(host_binary) {
+                    return Err(RealError::Unavailable(why));
+                }
+                Ok(Binaries {
+                    chroot: None,
+                    host_client: true,
+                    buildkit: None,
+                })
+            }
+            Engine::Buildah(BuildahVersion::V1_39) => {
+                let inst = Installation::find().map_err(RealError::Unavailable)?;
+                if host_client && let Some(why) = unavailable("podman") {
+                    return Err(RealError::Unavailable(why));
+                }
+                Ok(Binaries {
+                    chroot: Some(inst),
+                    host_client,
+                    buildkit: None,
+                })
+            }
+            Engine::BuildKit => {
+                let inst = Installation::find().map_err(RealError::Unavailable)?;
+                Ok(Binaries {
+                    buildkit: Some(inst.docker_data.join("overlay2")),
+                    chroot: Some(inst),
+                    host_client: false,
+                })
+            }
+            e => Err(RealError::Unsupported(format!(
+                "`real` drives {}; {e} has no driver here",
+                DRIVEN.map(|e| e.to_string()).join(" and ")
+            ))),
+        }
+    }
+
+    /// Where the run's scratch dir goes: anywhere for host binaries, under the root's shared
+    /// work dir for chroot ones.
+    fn scratch(&self) -> std::io::Result<tempfile::TempDir> {
+        let mut b = tempfile::Builder::new();
+        b.prefix("mountfuzz-real");
+        match &self.chroot {
+            Some(i) => b.tempdir_in(&i.work),
+            None => b.tempdir(),
+        }
+    }
+
+    fn program(&self, name: &str, tmpdir: &Path) -> Command {
+        match &self.chroot {
+            Some(i) => i.command(name, &[("TMPDIR", tmpdir)]),
+            None => {
+                let mut c = Command::new(name);
+                c.env("TMPDIR", tmpdir);
+                c
+            }
+        }
+    }
+
+    /// A local build: `buildah bud` with its own storage below `dir` and `ctl` at `/ctl`; add
+    /// the Containerfile and context.
+    fn bud(&self, dir: &Path, ctl: &Path, tmpdir: &Path) -> Command {
+        let mut c = self.program("buildah", tmpdir);
+        bud_args(&mut c, dir, ctl);
+        c
+    }
+
+    /// A podman service for one test, its storage below `dir`, with the server's TMPDIR.
+    fn server(&self, dir: &Path, tmpdir: &Path, sock: &Path) -> Command {
+        let mut c = self.program("podman", tmpdir);
+        c.arg("--root")
+            .arg(dir.join("root"))
+            .arg("--runroot")
+            .arg(dir.join("runroot"));
+        if self.chroot.is_some() {
+            // podman 5's own temporary dir (alive.lck, events), one per server.
+            c.arg("--tmpdir").arg(dir.join("libpod-tmp"));
+        }
+        c.args(["--storage-driver", "vfs", "system", "service", "--time=0"])
+            .arg(format!("unix://{}", sock.display()));
+        c
+    }
+
+    /// A BuildKit build on the Docker 26 daemon: `docker buildx build`, no network, with
+    /// `flags`; add `-f`, the Containerfile and context.
+    fn buildkit_build(&self, flags: &[&str]) -> Command {
+        let inst = self
+            .chroot
+            .as_ref()
+            .expect("BuildKit runs from the Debian 13 root");
+        let mut c = inst.command("docker", &[]);
+        c.arg("-H")
+            .arg(format!(
+                "unix://{}",
+                inst.inside(&inst.docker_sock).display()
+            ))
+            .args([
+                "buildx",
+                "build",
+                "--progress",
+                "plain",
+                "--network",
+                "none",
+            ])
+            .args(flags);
+        c
+    }
+
+    /// BuildKit: the dir of this run's control cache (marked `run-NONCE`) in which unit
+    /// `id`'s gate has touched `at-ID`.
+    fn find_ctl(&self, nonce: &str, id: &str) -> Option<PathBuf> {
+        let overlay = self.buildkit.as_ref()?;
+        std::fs::read_dir(overlay)
+            .ok()?
+            .flatten()
+            .map(|e| e.path().join("diff"))
+            .find(|d| {
+                d.join(format!("at-{id}")).exists() && d.join(format!("run-{nonce}")).exists()
+            })
+    }
+
+    /// A remote build against `sock`; with the engine's own client `ctl` is a `-v` volume.
+    fn remote_build(&self, sock: &Path, ctl: &Path, tmpdir: &Path) -> Command {
+        let mut c = if self.host_client {
+            let mut c = Command::new("podman");
+            c.env("TMPDIR", tmpdir);
+            c
+        } else {
+            self.program("podman", tmpdir)
+        };
+        c.arg("--remote")
+            .arg("--url")
+            .arg(format!("unix://{}", sock.display()))
+            .args(["build", "--isolation", "chroot", "--layers=false"]);
+        if !self.host_client {
+            c.arg("-v").arg(format!("{}:/ctl", ctl.display()));
+        }
+        c.arg("-f");
+        c
+    }
 }
 
 /// What the real engines did.
@@ -216,19 +405,37 @@ fn work_script(
     Ok((parts.join("; "), reads))
 }
 
+/// How one run's Containerfiles are written for its engine.
+struct Style {
+    /// The control dir's cache mount (`--mount=… `), when `/ctl` is not a `-v` volume.
+    ctl: String,
+    dialect: Dialect,
+    /// BuildKit: a word put in every gate and work RUN so that its layer cache never skips
+    /// one, and the prefix of every cache id so that runs never share caches (the daemon keeps
+    /// them); the map is one-to-one, so the suite's sharing is unchanged.
+    nonce: Option<String>,
+}
+
 fn containerfile(
     test: usize,
     b: &Build,
     first_unit: usize,
     world: &World,
     name: &str,
-    remote: bool,
+    style: &Style,
 ) -> Result<(String, Vec<usize>), RealError> {
-    let ctl = if remote {
-        format!("--mount={CONTROL_MOUNT} ")
-    } else {
-        String::new()
-    };
+    let ctl = &style.ctl;
+    let tail = style
+        .nonce
+        .as_ref()
+        .map(|n| format!("; : {n}"))
+        .unwrap_or_default();
+    // BuildKit: the run's own mark in the control cache, by which the harness finds it.
+    let mark = style
+        .nonce
+        .as_ref()
+        .map(|n| format!(" /ctl/run-{n}"))
+        .unwrap_or_default();
     let mut text = String::from(
         "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\",\"ln\",\"-s\",\"/bin/busybox\",\"/bin/sh\"]\n",
     );
@@ -240,22 +447,33 @@ fn containerfile(
             ));
         }
         let id = format!("t{test}u{}", first_unit + k);
-        let mounts: Vec<MountSpec> = r.mounts.iter().map(|m| world.mount(name, m)).collect();
+        let mut mounts: Vec<MountSpec> = r.mounts.iter().map(|m| world.mount(name, m)).collect();
+        if let Some(n) = &style.nonce {
+            for m in &mut mounts {
+                let key =
+                    m.id.clone()
+                        .unwrap_or_else(|| crate::engine::path::clean(&m.target));
+                m.id = Some(format!("mf{n}-{key}"));
+            }
+        }
         let (script, n) = work_script(&id, &mounts, &r.ops)?;
         reads.push(n);
         let flags: Vec<String> = mounts
             .iter()
-            .map(|m| format!("--mount={}", display(m, Dialect::Buildah128)))
+            .map(|m| format!("--mount={}", display(m, style.dialect)))
             .collect();
         if r.workdir != "/" {
             text.push_str(&format!("WORKDIR {}\n", r.workdir));
         }
         text.push_str(&format!(
-            "RUN {ctl}sh -c 'touch /ctl/at-{id}; i=0; while [ ! -e /ctl/go-{id} ]; do sleep 0.05; i=$((i+1)); if [ $i -gt 6000 ]; then echo gate timeout; exit 99; fi; done'\n"
+            "RUN {ctl}sh -c 'touch /ctl/at-{id}{mark}; i=0; while [ ! -e /ctl/go-{id} ]; do sleep 0.05; i=$((i+1)); if [ $i -gt 6000 ]; then echo gate timeout; exit 99; fi; done{tail}'\n"
         ));
         // The control mount goes first: which cache mount is last matters to 1.28
         // (only-last-lock-released), and it must be the suite's own.
-        text.push_str(&format!("RUN {ctl}{} sh -c '{script}'\n", flags.join(" ")));
+        text.push_str(&format!(
+            "RUN {ctl}{} sh -c '{script}{tail}'\n",
+            flags.join(" ")
+        ));
     }
     Ok((text, reads))
 }
@@ -288,7 +506,7 @@ fn wait_for(
     Ok(())
 }
 
-/// Runs `cfg` on the real engines (Buildah 1.28 locally, podman 4.3 remote). A run the engine
+/// Runs `cfg` on the real engines (Buildah locally, podman remote). A run the engine
 /// fails outside the workload is started again from scratch, at most [`ATTEMPTS`] times and
 /// within the one deadline; the outcome lists what was retried.
 pub fn run(cfg: &RealConfig) -> Result<RealOutcome, RealError> {
@@ -296,10 +514,39 @@ pub fn run(cfg: &RealConfig) -> Result<RealOutcome, RealError> {
     retrying(ATTEMPTS, || attempt(cfg, deadline))
 }
 
-/// `buildah bud` as this project runs it, up to `-f`: its own storage below `dir` (vfs, no
-/// registry), chroot isolation, and `ctl` mounted at `/ctl`. Add the Containerfile and context.
+/// `buildah bud` of `engine` (one of [`DRIVEN`]) as [`run`] starts it, up to `-f`: storage
+/// below `dir`, `ctl` at `/ctl`, `TMPDIR=tmpdir`. `dir` must come from [`scratch`] for the same
+/// engine, so that a chroot's binary sees it.
+pub fn bud(engine: Engine, dir: &Path, ctl: &Path, tmpdir: &Path) -> Result<Command, RealError> {
+    Ok(Binaries::of(engine, false, false)?.bud(dir, ctl, tmpdir))
+}
+
+/// `docker buildx build` on the Docker 26 daemon of `ci/engines.sh` as [`run`] starts it (plain
+/// progress, no network), with `flags`, up to `-f`: add the Containerfile and context.
+pub fn buildkit_build(flags: &[&str]) -> Result<Command, RealError> {
+    let mut c = Binaries::of(Engine::BuildKit, false, false)?.buildkit_build(flags);
+    c.arg("-f");
+    Ok(c)
+}
+
+/// A scratch dir that `engine`'s binaries see at the same path (under the Debian 13 root's work
+/// dir for chroot engines), or why `engine` cannot run here.
+pub fn scratch(engine: Engine) -> Result<tempfile::TempDir, RealError> {
+    Binaries::of(engine, false, false)?
+        .scratch()
+        .map_err(io("temporary dir"))
+}
+
+/// `buildah bud` (the host's) as this project runs it, up to `-f`: its own storage below `dir`
+/// (vfs, no registry), chroot isolation, and `ctl` mounted at `/ctl`. Add the Containerfile and
+/// context.
 pub fn buildah_bud(dir: &Path, ctl: &Path) -> Command {
     let mut c = Command::new("buildah");
+    bud_args(&mut c, dir, ctl);
+    c
+}
+
+fn bud_args(c: &mut Command, dir: &Path, ctl: &Path) {
     c.arg("--root")
         .arg(dir.join("root"))
         .arg("--runroot")
@@ -314,7 +561,6 @@ pub fn buildah_bud(dir: &Path, ctl: &Path) -> Command {
         ])
         .arg(format!("{}:/ctl", ctl.display()))
         .arg("-f");
-    c
 }
 
 /// Calls `attempt` until it returns anything but [`RealError::EngineFailed`], at most
@@ -348,27 +594,43 @@ pub fn retrying(
 /// One attempt at `cfg`, in a fresh scratch directory.
 fn attempt(cfg: &RealConfig, deadline: Instant) -> Result<RealOutcome, RealError> {
     let remote = cfg.world.topology == Topology::Remote;
-    let binary = if remote { "podman" } else { "buildah" };
-    if let Some(why) = unavailable(binary) {
-        return Err(RealError::Unavailable(why));
-    }
+    let bin = Binaries::of(cfg.engine, remote, cfg.host_client)?;
     if remote && cfg.world.remedy == Remedy::ForwardEnv {
         return Err(RealError::Unsupported(
-            "podman 4.3 cannot forward the client's TMPDIR per build (forward-env is a proposed change)".into(),
+            "podman cannot forward the client's TMPDIR per build (forward-env is a proposed change)".into(),
         ));
     }
+    let buildkit = bin.buildkit.is_some();
+    let ctl_mount = remote && bin.host_client;
+    let nonce = buildkit.then(|| {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        format!("{:x}", t ^ u128::from(std::process::id()) << 64)
+    });
+    let style = Style {
+        ctl: match (&nonce, ctl_mount) {
+            (_, true) => format!("--mount={CONTROL_MOUNT} "),
+            (Some(n), _) => {
+                format!("--mount=type=cache,id=mountfuzz-ctl-{n},target=/ctl,sharing=shared ")
+            }
+            (None, false) => String::new(),
+        },
+        dialect: cfg.engine.dialect(),
+        nonce,
+    };
+    // BuildKit has one daemon (no server per test); Buildah remote has a podman server per test.
+    let servers_per_test = remote && !buildkit;
     let start = Instant::now();
-    let scratch = tempfile::Builder::new()
-        .prefix("mountfuzz-real")
-        .tempdir()
-        .map_err(io("temporary dir"))?;
+    let scratch = bin.scratch().map_err(io("temporary dir"))?;
     let root = scratch.path();
     let ctx = root.join("ctx");
     std::fs::create_dir_all(&ctx).map_err(io("context dir"))?;
     let busybox =
         static_busybox().ok_or_else(|| RealError::Unavailable("no static busybox".into()))?;
     std::fs::copy(busybox, ctx.join("busybox")).map_err(io("copying busybox"))?;
-    let profile = Profile::new(ENGINE);
+    let profile = Profile::new(cfg.engine);
     let mut out = RealOutcome::default();
 
     // Plan every test: units, Containerfiles, directories.
@@ -380,7 +642,7 @@ fn attempt(cfg: &RealConfig, deadline: Instant) -> Result<RealOutcome, RealError
             root,
             &tmpdir_of(&cfg.world.server_env(&test.name, &BTreeMap::new())),
         );
-        let ctl = if remote {
+        let ctl = if ctl_mount {
             let spec = profile
                 .parse_mount(CONTROL_MOUNT)
                 .expect("a fixed, valid mount");
@@ -414,7 +676,7 @@ fn attempt(cfg: &RealConfig, deadline: Instant) -> Result<RealOutcome, RealError
                     let first = plan.units.len();
                     let bi = plan.builds.len();
                     let (text, reads) =
-                        containerfile(ti, b, first, &cfg.world, &test.name, remote)?;
+                        containerfile(ti, b, first, &cfg.world, &test.name, &style)?;
                     let file = root.join(format!("t{ti}-b{bi}.Containerfile"));
                     std::fs::write(&file, &text).map_err(io("Containerfile"))?;
                     out.containerfiles
@@ -438,6 +700,11 @@ fn attempt(cfg: &RealConfig, deadline: Instant) -> Result<RealOutcome, RealError
                     }
                     plan.builds
                         .push((file, place(root, &client), plan.units.len() - 1));
+                }
+                Step::Prune { .. } if buildkit => {
+                    return Err(RealError::Unsupported(
+                        "a prune on the shared Docker daemon would empty other runs' caches; the BuildKit driver does not prune".into(),
+                    ));
                 }
                 Step::Prune { env } => {
                     let parent = profile.cache_parent(&cfg.world.prune_env(&test.name, env));
@@ -465,18 +732,11 @@ fn attempt(cfg: &RealConfig, deadline: Instant) -> Result<RealOutcome, RealError
     // Servers (remote): one per test, started with the set-up environment.
     let mut servers: Vec<Guard> = Vec::new();
     let mut sockets = Vec::new();
-    if remote {
+    if servers_per_test {
         for (ti, p) in plans.iter().enumerate() {
             std::fs::create_dir_all(&p.server_tmp).map_err(io("server TMPDIR"))?;
             let sock = root.join(format!("t{ti}.sock"));
-            let mut cmd = Command::new("podman");
-            cmd.env("TMPDIR", &p.server_tmp)
-                .arg("--root")
-                .arg(p.root.join("root"))
-                .arg("--runroot")
-                .arg(p.root.join("runroot"))
-                .args(["--storage-driver", "vfs", "system", "service", "--time=0"])
-                .arg(format!("unix://{}", sock.display()));
+            let mut cmd = bin.server(&p.root, &p.server_tmp, &sock);
             servers.push(
                 Guard::spawn_logged(&mut cmd, &root.join(format!("t{ti}-server.log")))
                     .map_err(io("starting podman system service"))?,
@@ -530,17 +790,16 @@ fn attempt(cfg: &RealConfig, deadline: Instant) -> Result<RealOutcome, RealError
                     let (file, client_tmp, _) = &p.builds[*build];
                     std::fs::create_dir_all(client_tmp).map_err(io("client TMPDIR"))?;
                     let log = root.join(format!("t{t}-b{build}.log"));
-                    let mut cmd = if remote {
-                        let mut c = Command::new("podman");
-                        c.arg("--remote")
-                            .arg("--url")
-                            .arg(format!("unix://{}", sockets[t].display()))
-                            .args(["build", "--isolation", "chroot", "--layers=false", "-f"]);
+                    let mut cmd = if buildkit {
+                        let mut c = bin.buildkit_build(&[]);
+                        c.arg("-f");
                         c
+                    } else if remote {
+                        bin.remote_build(&sockets[t], &p.ctl, client_tmp)
                     } else {
-                        buildah_bud(&p.root, &p.ctl)
+                        bin.bud(&p.root, &p.ctl, client_tmp)
                     };
-                    cmd.arg(file).arg(&ctx).env("TMPDIR", client_tmp);
+                    cmd.arg(file).arg(&ctx);
                     running[t] = Some((
                         *build,
                         Guard::spawn_logged(&mut cmd, &log).map_err(io("starting a build"))?,
@@ -548,10 +807,21 @@ fn attempt(cfg: &RealConfig, deadline: Instant) -> Result<RealOutcome, RealError
                     out.processes += 1;
                     logs.push(log);
                 }
-                std::fs::write(p.ctl.join(format!("go-{}", unit.id)), b"")
-                    .map_err(io("gate file"))?;
-                let done = p.ctl.join(format!("done-{}", unit.id));
                 let (_, g) = running[t].as_mut().expect("started above");
+                // BuildKit keeps the control cache in a snapshot of its own: find it by the
+                // gate's `at-ID` (or give up when the build ends first).
+                let mut ctl = p.ctl.clone();
+                if let Some(n) = &style.nonce {
+                    let mut found = None;
+                    wait_for(deadline, &format!("the gate of unit {}", unit.id), || {
+                        found = bin.find_ctl(n, &unit.id);
+                        found.is_some() || g.exited().is_some()
+                    })?;
+                    ctl = found.unwrap_or_else(|| root.join("ctl"));
+                }
+                std::fs::write(ctl.join(format!("go-{}", unit.id)), b"")
+                    .map_err(io("gate file"))?;
+                let done = ctl.join(format!("done-{}", unit.id));
                 wait_for(deadline, &format!("unit {} of {}", unit.id, p.name), || {
                     done.exists() || g.exited().is_some()
                 })?;
@@ -560,7 +830,7 @@ fn attempt(cfg: &RealConfig, deadline: Instant) -> Result<RealOutcome, RealError
                 let settled = ended[t] == Some(*build);
                 if !settled && !done.exists() {
                     ended[t] = Some(*build);
-                    let mark = |m: &str| p.ctl.join(format!("{m}-{}", unit.id)).exists();
+                    let mark = |m: &str| ctl.join(format!("{m}-{}", unit.id)).exists();
                     let log = std::fs::read_to_string(root.join(format!("t{t}-b{build}.log")))
                         .unwrap_or_default();
                     if let Some(why) = engine_failure(mark("at"), mark("began"), &log) {
@@ -571,7 +841,7 @@ fn attempt(cfg: &RealConfig, deadline: Instant) -> Result<RealOutcome, RealError
                     }
                 }
                 if let UnitKind::Run { reads: n, .. } = unit.kind
-                    && collect(&p.ctl, &unit.id, n, &mut reads[t])
+                    && collect(&ctl, &unit.id, n, &mut reads[t])
                 {
                     ended[t] = Some(*build);
                 }

@@ -3,6 +3,7 @@
 //! the order of cache RUNs forced by gate/work RUN pairs, and the reads compared with the model's
 //! for the same schedule. Every process has a deadline and is ended by PID.
 
+pub mod chroot;
 pub mod driver;
 pub mod process;
 

@@ -178,6 +178,7 @@ pub fn run(report: &RunReport, replay_path: Option<&str>) -> Value {
         "deterministic_failures": report.deterministic.iter().map(|d| json!({
             "test": d.test,
             "violation": d.violation,
+            "poisons": d.poisons,
             "counterexample": counterexample(&d.counterexample),
         })).collect::<Vec<_>>(),
         "search_verdict": report.outcome.verdict.name(),

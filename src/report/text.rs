@@ -125,6 +125,22 @@ pub fn render(report: &RunReport, replay_path: Option<&str>) -> String {
                 "  test {:?} fails on its own; no interleaving is needed: [{}] {}",
                 d.test, d.violation.oracle, d.violation.message
             );
+            match d.poisons.as_deref() {
+                Some([]) => {
+                    let _ = writeln!(
+                        out,
+                        "  the stuck build outlives its podman-remote client: the server keeps its locks until it restarts"
+                    );
+                }
+                Some(others) => {
+                    let _ = writeln!(
+                        out,
+                        "  the stuck build outlives its podman-remote client and the server keeps its locks: {} lock(s) that cache and hang until the server restarts",
+                        others.join(", ")
+                    );
+                }
+                None => {}
+            }
             out.push_str(&swimlanes(&d.counterexample));
         }
         let _ = writeln!(
