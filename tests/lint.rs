@@ -165,12 +165,20 @@ RUN --mount=type=cache,target=/var/lib/apt,sharing=locked --mount=type=cache,tar
 /// The SARIF 2.1.0 schema that serde-sarif is generated from (found through cargo metadata, so
 /// nothing is copied into this repository).
 fn sarif_schema() -> serde_json::Value {
+    let rustc = Command::new("rustc").arg("-vV").output().unwrap();
+    let host = String::from_utf8_lossy(&rustc.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .expect("rustc -vV names the host");
     let out = Command::new(env!("CARGO"))
         .args([
             "metadata",
             "--format-version",
             "1",
             "--offline",
+            // Only this platform's packages are on disk (a fresh machine has no Windows crates).
+            "--filter-platform",
+            &host,
             "--manifest-path",
         ])
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
