@@ -173,6 +173,11 @@ struct RunArgs {
     /// other test touches runs without one).
     #[arg(long)]
     no_safe_steps: bool,
+    /// Model layer reuse: on BuildKit and podman build (remote), a RUN that another build
+    /// made alike (same Dockerfile, same RUNs up to it) runs once, and is cached or merged
+    /// elsewhere. By default every build is taken as distinct and runs every RUN.
+    #[arg(long)]
+    layers: bool,
     /// Where to save the replay file of a violation (default: mountfuzz-out/<setting>.json).
     #[arg(long)]
     save: Option<PathBuf>,
@@ -484,7 +489,10 @@ fn cmd_run(a: RunArgs) -> Result<u8, String> {
     }
     let profile = profile(a.engine, &a.fixes);
     let suite = scenario::load(&a.suite, a.engine.dialect()).map_err(|e| e.to_string())?;
-    let world = World::new(a.topology, a.remedy);
+    let world = World {
+        layer_cache: a.layers,
+        ..World::new(a.topology, a.remedy)
+    };
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr())
         .then(|| std::sync::Arc::new(mountfuzz::explore::Progress::default()));
     let bar = progress
@@ -819,7 +827,11 @@ fn cmd_stress(a: StressArgs) -> Result<u8, String> {
     if let Some(s) = a.sharing {
         suite = suite.with_sharing(s);
     }
-    let world = World::new(a.topology, a.remedy);
+    // The stress run checks the store: every RUN runs, as with `--layers=false`.
+    let world = World {
+        layer_cache: false,
+        ..World::new(a.topology, a.remedy)
+    };
     let prog = mountfuzz::explore::Program::compile(&suite, Profile::new(a.engine), &world)
         .map_err(|e| e.to_string())?;
     let c = mountfuzz::stress::campaign(

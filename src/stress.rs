@@ -113,6 +113,15 @@ pub fn campaign(
 
 /// Runs `prog` once on real threads and real files.
 pub fn run(prog: &Program, cfg: StressConfig) -> std::io::Result<StressRun> {
+    if !prog.layers.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "the stress run runs every RUN and does not model reused layers ({}); compile with the world's layer cache off",
+                prog.layers.join(", ")
+            ),
+        ));
+    }
     // The linearizability checker knows writes, appends, reads, removals and wipes.
     for t in &prog.tests {
         for e in &t.events {
@@ -383,6 +392,8 @@ fn thread(
                 }
             }
             Event::Prune { .. } | Event::Teardown { .. } => {}
+            // `run` refuses programs with shared layers.
+            Event::Layer { .. } => {}
         }
     }
     (ops, false)

@@ -114,6 +114,11 @@ pub struct World {
     pub global_tmpdir: String,
     /// Host uid of every build process.
     pub host_uid: u32,
+    /// Whether builds reuse layers across builds where the engine does (BuildKit's layer
+    /// cache and merging of identical builds; `podman build`'s default `--layers`). Off by
+    /// default: every build is taken as distinct (Buildah's own tests build different
+    /// Containerfiles; the real driver makes builds distinct by nonces and `--layers=false`).
+    pub layer_cache: bool,
 }
 
 impl World {
@@ -125,6 +130,7 @@ impl World {
             setup_env: BTreeMap::new(),
             global_tmpdir: "/tmp/remote-tests".into(),
             host_uid: 0,
+            layer_cache: false,
         }
     }
 

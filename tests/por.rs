@@ -1,6 +1,7 @@
 //! Partial-order reduction (optimal DPOR) on suites where it is at stake: generated tests that share caches
 //! (one dir, nested dirs, prunes of the common parent, several mounts per RUN, unmount
-//! failures, every sharing mode, quirks on and off, both topologies). DFS with the reduction
+//! failures, every sharing mode, quirks on and off, both topologies, builds that make identical
+//! layers). DFS with the reduction
 //! must find a violation exactly when plain DFS does, and the dependency relation it relies
 //! on must be sound against the effects: two events it calls independent give the same state in
 //! both orders, and neither enables, disables nor changes the other.
@@ -29,12 +30,41 @@ fn world(remote: bool) -> World {
     } else {
         Topology::Local
     };
-    World::new(topology, Remedy::None)
+    // Layer reuse on, so builds that make identical layers meet at them.
+    World {
+        layer_cache: true,
+        ..World::new(topology, Remedy::None)
+    }
+}
+
+/// `s` with test 0's first build in place of the first step of each test `copies` picks:
+/// builds that make identical layers, which BuildKit and podman build reuse.
+fn with_copies(mut s: Suite, copies: &[bool]) -> Suite {
+    let Some(first) = s.tests[0]
+        .steps
+        .iter()
+        .find(|st| matches!(st, mountfuzz::scenario::Step::Build(_)))
+        .cloned()
+    else {
+        return s;
+    };
+    for (t, &c) in s.tests.iter_mut().skip(1).zip(copies) {
+        if c && !t.steps.is_empty() {
+            t.steps[0] = first.clone();
+        }
+    }
+    s
 }
 
 fn setting() -> impl proptest::strategy::Strategy<Value = (Suite, Engine, bool, Vec<Quirk>)> {
     (
-        suite(Shape::sharing()),
+        proptest::strategy::Strategy::prop_map(
+            (
+                suite(Shape::sharing()),
+                prop::collection::vec(prop::bool::weighted(0.3), 0..4),
+            ),
+            |(s, copies): (Suite, Vec<bool>)| with_copies(s, &copies),
+        ),
         prop::sample::select(
             Engine::ALL
                 .into_iter()
@@ -57,6 +87,7 @@ fn dfs(prog: &Program, por: bool, oracles: Oracles) -> explore::Outcome {
 #[test]
 fn por_finds_what_plain_dfs_finds_on_suites_that_share() {
     let (compared, violated, cut) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
+    let layered = AtomicU64::new(0);
     let config = mountfuzz::testing::proptest_config("proptest-regressions/por.txt", 4_000);
     let cases = config.cases as u64;
     proptest!(config, |((s, engine, remote, fixes) in setting(), pick in 0..=Oracle::ALL.len())| {
@@ -84,6 +115,9 @@ fn por_finds_what_plain_dfs_finds_on_suites_that_share() {
             prop_assert!(por.schedules <= plain.schedules, "por {} > plain {}", por.schedules, plain.schedules);
         }
         compared.fetch_add(1, Relaxed);
+        if !prog.layers.is_empty() {
+            layered.fetch_add(1, Relaxed);
+        }
         if found(&plain).is_some() {
             violated.fetch_add(1, Relaxed);
         }
@@ -93,8 +127,13 @@ fn por_finds_what_plain_dfs_finds_on_suites_that_share() {
         violated.into_inner(),
         cut.into_inner(),
     );
+    let layered = layered.into_inner();
     eprintln!(
-        "{compared} suites compared ({violated} with a violation), {cut} too large for plain DFS"
+        "{compared} suites compared ({violated} with a violation, {layered} with reused layers), {cut} too large for plain DFS"
+    );
+    assert!(
+        layered * 20 >= compared,
+        "{layered} of {compared} reuse layers"
     );
     // The property was at stake: 2,000 or more sharing suites compared (at the default count),
     // and both outcomes occurred.

@@ -390,15 +390,22 @@ fn remote_build(
     runs: &str,
     limit: Duration,
 ) -> mountfuzz::real::Finished {
+    run_bounded(&mut remote_command(i, s, sock, runs, false), limit).unwrap()
+}
+
+/// The podman 5.4 remote build command of `runs` against `sock`, with or without `--layers`.
+fn remote_command(i: &Installation, s: &Scratch, sock: &Path, runs: &str, layers: bool) -> Command {
     std::fs::write(s.file(), format!("{PRELUDE}{runs}")).unwrap();
     let mut c = i.command("podman", &[("TMPDIR", &s.path("client-tmp"))]);
     c.arg("--remote")
         .arg("--url")
         .arg(format!("unix://{}", sock.display()))
-        .args(["build", "--isolation", "chroot", "--layers=false", "-f"])
+        .args(["build", "--isolation", "chroot"])
+        .arg(format!("--layers={layers}"))
+        .arg("-f")
         .arg(s.file())
         .arg(s.ctx());
-    run_bounded(&mut c, limit).unwrap()
+    c
 }
 
 /// What the model says a stuck build poisons: `TWO_LOCKED` alone in one test, then a test
@@ -1029,36 +1036,145 @@ fn buildah_1_39_rejects_sharing_private_as_the_model_does() {
     assert!(lint_ids(V139, run).contains(&"MF003"));
 }
 
+/// Every dir below `root` (two levels of overlay2 snapshots, or a TMPDIR tree) that holds a
+/// file `name`.
+fn dirs_with(root: &Path, name: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![(root.to_path_buf(), 0)];
+    while let Some((d, depth)) = stack.pop() {
+        if d.join(name).is_file() {
+            found.push(d.clone());
+        }
+        if depth < 4
+            && let Ok(it) = std::fs::read_dir(&d)
+        {
+            stack.extend(
+                it.filter_map(|e| e.ok())
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                    .map(|e| (e.path(), depth + 1)),
+            );
+        }
+    }
+    found
+}
+
+/// A RUN that appends a line to `/c/log-N` and then waits for `/c/go` (at most a minute).
+fn gated_append(id: &str, n: u128) -> String {
+    format!(
+        "RUN --mount=type=cache,id={id},target=/c sh -c 'echo ran >> /c/log-{n}; i=0; while [ ! -e /c/go ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done'\n"
+    )
+}
+
+/// The model's side of the two tests below: two tests building one Dockerfile share its
+/// layer, and whether the later one merges into a running execution is the engine's.
+fn model_layers(engine: Engine, topology: Topology) -> (usize, bool) {
+    let d = "FROM busybox\nRUN --mount=type=cache,target=/c echo ran >> /c/log\n";
+    let toml = format!(
+        "name = \"same\"\n[[test]]\nname = \"a\"\n[[test.step]]\nbuild = \"\"\"\n{d}\"\"\"\n[[test]]\nname = \"b\"\n[[test.step]]\nbuild = \"\"\"\n{d}\"\"\"\n"
+    );
+    let suite = Suite::from_toml(&toml, "same.toml", engine.dialect()).unwrap();
+    let profile = Profile::new(engine);
+    let world = World {
+        layer_cache: true,
+        ..World::new(topology, Remedy::None)
+    };
+    let prog = mountfuzz::explore::Program::compile(&suite, profile, &world).unwrap();
+    (prog.layers.len(), profile.merges_concurrent_runs())
+}
+
+/// BuildKit merges a build into an identical one that is running: started while the first
+/// runs its RUN, the second waits for that execution and runs nothing itself, so the cache
+/// gets one line. The model shares the layer and merges (`tests/layers.rs` checks every order).
 #[test]
-fn identical_builds_are_named_where_the_engine_runs_their_run_once() {
-    let d = tempfile::tempdir().unwrap();
-    let f = d.path().join("same.toml");
-    let build = "FROM scratch\nRUN --mount=type=cache,target=/c echo x > /c/f\n";
-    std::fs::write(
-        &f,
-        format!(
-            "name = \"same\"\n[[test]]\nname = \"a\"\n[[test.step]]\nbuild = \"\"\"\n{build}\"\"\"\n[[test]]\nname = \"b\"\n[[test.step]]\nbuild = \"\"\"\n{build}\"\"\"\n"
-        ),
+fn buildkit_runs_a_run_two_concurrent_builds_make_alike_once() {
+    if engines().is_none() {
+        return;
+    }
+    assert_eq!(model_layers(Engine::BuildKit, Topology::Local), (1, true));
+    let _alone = NO_CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    let overlay = Installation::find().unwrap().docker_data.join("overlay2");
+    let n = nonce();
+    let log = format!("log-{n}");
+    let d = format!("{PRELUDE}{}", gated_append(&format!("mf-merge-{n}"), n));
+    let (a, _sa) = start_buildkit(&d);
+    assert!(
+        within(Duration::from_secs(60), || !dirs_with(&overlay, &log)
+            .is_empty()),
+        "the first build runs its RUN"
+    );
+    let (b, sb) = start_buildkit(&d);
+    let b_log = sb.dir.path().join("build.log");
+    assert!(
+        within(Duration::from_secs(60), || std::fs::read_to_string(&b_log)
+            .unwrap_or_default()
+            .contains("RUN --mount")),
+        "the second build reaches the RUN"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let dirs = dirs_with(&overlay, &log);
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    std::fs::write(dirs[0].join("go"), b"").unwrap();
+    let (ra, rb) = (
+        a.wait(Duration::from_secs(120)).unwrap(),
+        b.wait(Duration::from_secs(120)).unwrap(),
+    );
+    let b_out = std::fs::read_to_string(&b_log).unwrap_or_default();
+    assert_eq!(ra.code, Some(0), "{}", ra.output);
+    assert_eq!(rb.code, Some(0), "{b_out}");
+    let lines = std::fs::read_to_string(dirs[0].join(&log)).unwrap();
+    assert_eq!(lines, "ran\n", "the RUN ran once: {b_out}");
+}
+
+/// podman build (`--layers`, its default) reuses a finished layer only: two identical builds
+/// at once both run the RUN, and a third after them is cached and runs nothing. The model
+/// shares the layer and does not merge.
+#[test]
+fn podman_5_4_build_runs_concurrent_identical_runs_twice_and_a_later_one_not_at_all() {
+    let Some(i) = engines() else {
+        return;
+    };
+    assert_eq!(model_layers(V139, Topology::Remote), (1, false));
+    assert_eq!(
+        model_layers(V139, Topology::Local).0,
+        0,
+        "buildah bud: no layers"
+    );
+    let s = Scratch::new("");
+    let (_server, sock) = podman_server(&i, &s, "layers");
+    let n = nonce();
+    let log = format!("log-{n}");
+    let runs = gated_append(&format!("mf-layers-{n}"), n);
+    let (sa, sb, sc) = (Scratch::new(""), Scratch::new(""), Scratch::new(""));
+    let a = Guard::spawn(&mut remote_command(&i, &sa, &sock, &runs, true)).unwrap();
+    let server_tmp = s.path("server-tmp");
+    assert!(
+        within(Duration::from_secs(120), || !dirs_with(&server_tmp, &log)
+            .is_empty()),
+        "the first build runs its RUN"
+    );
+    let b = Guard::spawn(&mut remote_command(&i, &sb, &sock, &runs, true)).unwrap();
+    let dir = dirs_with(&server_tmp, &log).remove(0);
+    let lines = || std::fs::read_to_string(dir.join(&log)).unwrap_or_default();
+    assert!(
+        within(Duration::from_secs(120), || lines() == "ran\nran\n"),
+        "the second build runs the RUN too: {:?}",
+        lines()
+    );
+    std::fs::write(dir.join("go"), b"").unwrap();
+    let (ra, rb) = (
+        a.wait(Duration::from_secs(120)).unwrap(),
+        b.wait(Duration::from_secs(120)).unwrap(),
+    );
+    assert_eq!(ra.code, Some(0), "{}", ra.output);
+    assert_eq!(rb.code, Some(0), "{}", rb.output);
+    let c = run_bounded(
+        &mut remote_command(&i, &sc, &sock, &runs, true),
+        Duration::from_secs(120),
     )
     .unwrap();
-    let note = |engine: Engine, topology| {
-        let suite = mountfuzz::scenario::load(f.to_str().unwrap(), engine.dialect()).unwrap();
-        let prog = mountfuzz::explore::Program::compile(
-            &suite,
-            Profile::new(engine),
-            &World::new(topology, Remedy::None),
-        )
-        .unwrap();
-        prog.notes
-            .iter()
-            .any(|n| n.contains("build the same Dockerfile"))
-    };
-    assert!(note(Engine::BuildKit, Topology::Local));
-    assert!(note(V139, Topology::Remote), "podman build reuses layers");
-    assert!(
-        !note(V139, Topology::Local),
-        "buildah bud does not by default"
-    );
+    assert_eq!(c.code, Some(0), "{}", c.output);
+    assert!(c.output.contains("Using cache"), "{}", c.output);
+    assert_eq!(lines(), "ran\nran\n", "the cached RUN did not run");
 }
 
 /// Found by this project on the daemon: a `--no-cache` build, even of another cache, makes the

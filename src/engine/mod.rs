@@ -473,12 +473,48 @@ impl Profile {
         matches!(self.engine, Engine::Buildah(v) if v != BuildahVersion::V1_28)
     }
 
-    /// Whether an identical RUN of two builds runs once: BuildKit merges identical concurrent
-    /// builds and takes repeated ones from its layer cache (semantics.md §6;
-    /// `tests/real_current.rs` shows a repeated RUN `CACHED`), and podman build (remote)
-    /// reuses layers unless `--layers=false`; local `buildah bud` does not by default.
+    /// Whether a RUN identical to one an earlier build ran (same Dockerfile and same RUNs up to
+    /// it) reuses that build's layer instead of running: BuildKit's layer cache
+    /// (`tests/real_current.rs` shows a repeated RUN `CACHED` with its cache mount untouched),
+    /// and `podman build`, whose `--layers` defaults to true (remote builds here); local
+    /// `buildah bud` defaults to `--layers=false`.
     pub fn reuses_identical_runs(&self, topology: crate::world::Topology) -> bool {
         self.engine == Engine::BuildKit || topology == crate::world::Topology::Remote
+    }
+
+    /// The part of a cache mount that a RUN's layer is keyed by: BuildKit leaves the cache id
+    /// out (a RUN built before with another id comes `CACHED`, its cache untouched:
+    /// `buildkit_gives_two_locked_mounts_of_one_cache_one_instance` in `tests/real_current.rs`);
+    /// Buildah's layer lookup compares the instruction as written.
+    pub fn layer_key_mount(&self, m: &crate::mount::MountSpec) -> crate::mount::MountSpec {
+        let mut m = m.clone();
+        if self.engine == Engine::BuildKit {
+            m.id = None;
+        }
+        m
+    }
+
+    /// Whether a prune drops the cached layers too: `buildah prune` removes "intermediate images
+    /// as well as build and mount cache" (buildah-prune(1)). BuildKit's cache-mount prune
+    /// (`--filter type=exec.cachemount`) leaves layers alone.
+    pub fn prune_drops_layers(&self) -> bool {
+        matches!(self.engine, Engine::Buildah(_))
+    }
+
+    /// Whether an identical RUN that another build is running now is merged with it (the
+    /// later build waits for that execution and does not run its own): BuildKit's solver
+    /// shares one vertex between concurrent builds (solver/jobs.go, `sharedOp`). podman
+    /// build looks up a finished layer only, so two concurrent identical RUNs both run.
+    pub fn merges_concurrent_runs(&self) -> bool {
+        self.engine == Engine::BuildKit
+    }
+
+    /// Whether a build that ran a RUN itself can reuse no later layer: Buildah looks up a
+    /// cached layer as a child of the image it is at (imagebuildah `intermediateImageExists`),
+    /// and a RUN it ran made a new image. BuildKit keys a RUN by its definition, so a later
+    /// RUN can still be cached.
+    pub fn layer_chain_breaks_on_run(&self) -> bool {
+        self.engine != Engine::BuildKit
     }
 
     /// Whether a RUN whose unmount failed still releases its locks.

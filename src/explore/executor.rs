@@ -8,13 +8,27 @@ use std::hash::Hasher;
 use fixedbitset::FixedBitSet;
 
 use super::footprint::{Footprint, Mode, Res};
-use super::program::{Event, NO_REMOVAL, OpKind, Program};
+use super::program::{Event, NO_LAYER, NO_REMOVAL, OpKind, Program};
 use crate::check::{self, Oracle, Oracles, Violation};
 use crate::engine::{Decision, PruneEffect, Quirk, Request};
 use crate::mount::Sharing;
 use crate::store::table::{Holder, Table};
 
 const ABSENT: u32 = u32::MAX;
+
+/// No RUN is being skipped.
+const NO_RUN: u32 = u32::MAX;
+
+/// Where a layer that several builds make alike stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum LayerState {
+    /// No build made it yet.
+    Absent,
+    /// This test is running the RUN that makes it (BuildKit: identical RUNs wait for it).
+    Running(u32),
+    /// This test's RUN made it: identical RUNs reuse it and do not run.
+    Cached(u32),
+}
 
 /// One file of one instance of one cache key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -144,6 +158,12 @@ pub struct Machine<'p> {
     /// Per test: the file its current RUN last read or looked at (store, cell index) and what
     /// the file held then, for the lost-update oracle.
     seen: Vec<Option<(u32, u32, Cell)>>,
+    /// Per layer of [`Program::layers`]: cached, being made, or not there.
+    layers: Vec<LayerState>,
+    /// Per test: the RUN it skips because its layer is cached ([`NO_RUN`]: none).
+    skip: Vec<u32>,
+    /// Per test: its build ran a RUN itself, so on Buildah no later layer of it is cached.
+    missed: Vec<bool>,
 }
 
 fn holder(t: usize, run: u32) -> Holder {
@@ -172,6 +192,9 @@ impl<'p> Machine<'p> {
             en: 0,
             en0: 0,
             seen: vec![None; prog.tests.len()],
+            layers: vec![LayerState::Absent; prog.layers.len()],
+            skip: vec![NO_RUN; prog.tests.len()],
+            missed: vec![false; prog.tests.len()],
         };
         m.reset();
         m.en0 = (0..m.pc.len().min(64))
@@ -198,6 +221,9 @@ impl<'p> Machine<'p> {
         }
         self.failure.iter_mut().for_each(|f| *f = None);
         self.seen.iter_mut().for_each(|s| *s = None);
+        self.layers.iter_mut().for_each(|l| *l = LayerState::Absent);
+        self.skip.iter_mut().for_each(|r| *r = NO_RUN);
+        self.missed.iter_mut().for_each(|m| *m = false);
         self.output.iter_mut().for_each(Vec::clear);
         self.extra_values.clear();
         self.writer_sets.reset();
@@ -262,7 +288,7 @@ impl<'p> Machine<'p> {
         };
         match ev {
             Event::Acquire { run, key, sharing } => {
-                if self.failure[t].is_some() {
+                if self.failure[t].is_some() || self.skip[t] == *run {
                     return true;
                 }
                 let req = Request {
@@ -280,6 +306,11 @@ impl<'p> Machine<'p> {
                     .prune_effect(&self.table.keys[*k as usize])
                     != PruneEffect::Wait
             }),
+            // A merged RUN waits for the build that runs it.
+            Event::Layer { layer, .. } => {
+                self.failure[t].is_some()
+                    || !matches!(self.layers[*layer as usize], LayerState::Running(u) if u != t as u32)
+            }
             _ => true,
         }
     }
@@ -351,7 +382,10 @@ impl<'p> Machine<'p> {
             };
             let run = match self.prog.tests[t].events.get(at) {
                 Some(
-                    Event::Acquire { run, .. } | Event::Op { run, .. } | Event::Release { run, .. },
+                    Event::Acquire { run, .. }
+                    | Event::Op { run, .. }
+                    | Event::Release { run, .. }
+                    | Event::Layer { run, .. },
                 ) => Some(*run),
                 _ => None,
             };
@@ -594,9 +628,9 @@ impl<'p> Machine<'p> {
         let ev = &prog.tests[t].events[self.pc[t] as usize];
         match ev {
             Event::Acquire { run, key, sharing } => {
-                if self.failure[t].is_some() {
+                if self.failure[t].is_some() || self.skip[t] == *run {
                     self.bump(t);
-                    return true; // the build failed already: its RUNs do nothing
+                    return true; // the build failed already, or the RUN is cached: nothing
                 }
                 let req = Request {
                     holder: holder(t, *run),
@@ -694,7 +728,7 @@ impl<'p> Machine<'p> {
                 removal,
             } => {
                 self.bump(t);
-                if self.failure[t].is_some() {
+                if self.failure[t].is_some() || self.skip[t] == *run {
                     return true;
                 }
                 let k = *key as usize;
@@ -971,9 +1005,26 @@ impl<'p> Machine<'p> {
                 keys,
                 sharing,
                 unmount_fails,
+                layer,
             } => {
                 self.bump(t);
                 self.seen[t] = None;
+                if self.skip[t] == *run {
+                    self.skip[t] = NO_RUN;
+                    return true;
+                }
+                if *layer != NO_LAYER {
+                    let l = &mut self.layers[*layer as usize];
+                    if self.failure[t].is_none() {
+                        *l = LayerState::Cached(t as u32);
+                    } else if *l == LayerState::Running(t as u32) {
+                        // A failed RUN leaves no layer; an identical RUN runs again.
+                        *l = LayerState::Absent;
+                    }
+                }
+                if prog.profile.layer_chain_breaks_on_run() && !keys.is_empty() {
+                    self.missed[t] = true;
+                }
                 if *unmount_fails && !prog.profile.unlocks_after_unmount_error() {
                     self.say(t, None, |_| {
                         "unmount fails: returns before unlocking".into()
@@ -1057,6 +1108,43 @@ impl<'p> Machine<'p> {
                 }
                 self.failure[t] = None;
                 self.output[t].clear();
+                self.missed[t] = false;
+            }
+            Event::Layer { run, layer, .. } => {
+                let l = *layer as usize;
+                if matches!(self.layers[l], LayerState::Running(u) if u != t as u32) {
+                    return false;
+                }
+                self.bump(t);
+                if self.failure[t].is_some() {
+                    return true;
+                }
+                match self.layers[l] {
+                    LayerState::Cached(u) if !self.missed[t] => {
+                        self.skip[t] = *run;
+                        self.say(t, None, |m| {
+                            format!(
+                                "RUN cached: the layer {} made, so it does not run",
+                                m.prog.tests[u as usize].name
+                            )
+                        });
+                    }
+                    _ => {
+                        if prog.profile.merges_concurrent_runs() {
+                            self.layers[l] = LayerState::Running(t as u32);
+                        }
+                        self.say(t, None, |m| {
+                            format!(
+                                "RUN runs: no cached layer{}",
+                                if m.missed[t] {
+                                    " (this build ran an earlier RUN itself)"
+                                } else {
+                                    ""
+                                }
+                            )
+                        });
+                    }
+                }
             }
             Event::Prune {
                 keys,
@@ -1069,6 +1157,9 @@ impl<'p> Machine<'p> {
                     return false;
                 }
                 self.bump(t);
+                if prog.profile.prune_drops_layers() {
+                    self.layers.iter_mut().for_each(|l| *l = LayerState::Absent);
+                }
                 if *removal != NO_REMOVAL {
                     // Buildah: `rm -rf` of the parent, whatever lies below it.
                     self.remove(&prog.removals[*removal as usize]);
@@ -1121,8 +1212,10 @@ impl<'p> Machine<'p> {
             return f;
         };
         match ev {
-            Event::Acquire { key, sharing, .. } => {
-                if self.failure[t].is_some() {
+            Event::Acquire {
+                key, sharing, run, ..
+            } => {
+                if self.failure[t].is_some() || self.skip[t] == *run {
                     return f;
                 }
                 let k = *key;
@@ -1159,7 +1252,7 @@ impl<'p> Machine<'p> {
                 removal,
                 ..
             } => {
-                if self.failure[t].is_some() {
+                if self.failure[t].is_some() || self.skip[t] == *run {
                     return f;
                 }
                 let k = *key as usize;
@@ -1238,7 +1331,14 @@ impl<'p> Machine<'p> {
                 keys,
                 sharing,
                 unmount_fails,
+                layer,
             } => {
+                if self.skip[t] == *run {
+                    return f;
+                }
+                if *layer != NO_LAYER {
+                    f.push(Res::Layer { id: *layer }, Mode::Write);
+                }
                 if *unmount_fails && !prog.profile.unlocks_after_unmount_error() {
                     return f;
                 }
@@ -1269,6 +1369,11 @@ impl<'p> Machine<'p> {
                 }
             }
             Event::Prune { keys, removal, .. } => {
+                if prog.profile.prune_drops_layers() {
+                    for id in 0..prog.layers.len() as u32 {
+                        f.push(Res::Layer { id }, Mode::Write);
+                    }
+                }
                 for &k in keys {
                     // Whether it waits, and what it removes, depend on the locked holds.
                     f.push(Res::Excl { key: k }, Mode::Read);
@@ -1290,6 +1395,21 @@ impl<'p> Machine<'p> {
             Event::Teardown { removal, .. } => {
                 if *removal != NO_REMOVAL {
                     removal_footprint(&mut f, &prog.removals[*removal as usize]);
+                }
+            }
+            Event::Layer { layer, .. } => {
+                if self.failure[t].is_some() {
+                    return f;
+                }
+                // A cached layer stays cached: a look. Claiming the execution (BuildKit) writes.
+                let cached = matches!(self.layers[*layer as usize], LayerState::Cached(_));
+                let looks = cached || !prog.profile.merges_concurrent_runs();
+                // A Buildah build that ran a RUN itself does not look (its chain is new).
+                if !self.missed[t] || prog.profile.merges_concurrent_runs() {
+                    f.push(
+                        Res::Layer { id: *layer },
+                        if looks { Mode::Read } else { Mode::Write },
+                    );
                 }
             }
         }
@@ -1391,6 +1511,10 @@ impl<'p> Machine<'p> {
                         .into_iter()
                         .map(|h| h.owner as usize)
                         .collect(),
+                    Event::Layer { layer, .. } => match self.layers[*layer as usize] {
+                        LayerState::Running(u) => vec![u as usize],
+                        _ => Vec::new(),
+                    },
                     Event::Prune { keys, .. } => keys
                         .iter()
                         .flat_map(|k| {
@@ -1470,7 +1594,23 @@ impl<'p> Machine<'p> {
             }
             h.write_u8(b'|');
         }
+        for l in &self.layers {
+            match l {
+                LayerState::Absent => h.write_u8(0),
+                LayerState::Running(u) => {
+                    h.write_u8(1);
+                    h.write_u32(*u);
+                }
+                LayerState::Cached(u) => {
+                    h.write_u8(2);
+                    h.write_u32(*u);
+                }
+            }
+        }
+        h.write_u8(b'|');
         for t in 0..self.pc.len() {
+            h.write_u32(self.skip[t]);
+            h.write_u8(self.missed[t] as u8);
             match self.failure[t] {
                 Some(f) => text(h, &self.failure_text(f)),
                 None => h.write_u8(0),

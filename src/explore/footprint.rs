@@ -20,6 +20,10 @@
 //!   operation through the key (a mount records them; an operation checks its dir is still
 //!   there).
 //!
+//! - a layer that several builds make alike ([`Res::Layer`]): read by the start of a RUN that
+//!   reuses it where it is cached, written by a start that claims its execution (BuildKit's
+//!   merge) and by the end of a RUN that ran and made it.
+//!
 //! Keys whose dirs nest keep their files in the outer key's cells, so a file is named by the
 //! key that stores it; removals list exactly what they remove on disk.
 
@@ -75,6 +79,11 @@ pub enum Res {
         /// Key.
         key: u32,
     },
+    /// Whether a layer several builds make alike is cached, being run, or not there.
+    Layer {
+        /// Index into the program's layers.
+        id: u32,
+    },
 }
 
 impl Res {
@@ -114,7 +123,8 @@ impl Res {
             | (Files { key: a }, Cell { key: b, .. } | Instance { key: b, .. }) => a == b,
             (Gen { key: a }, Gen { key: b })
             | (Shared { key: a }, Shared { key: b })
-            | (Excl { key: a }, Excl { key: b }) => a == b,
+            | (Excl { key: a }, Excl { key: b })
+            | (Layer { id: a }, Layer { id: b }) => a == b,
             _ => false,
         }
     }

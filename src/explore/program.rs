@@ -49,6 +49,18 @@ pub enum Event {
         /// on disk); `NO_REMOVAL` otherwise.
         removal: u32,
     },
+    /// Start of a RUN that another build may already have run (an identical layer, see
+    /// [`Program::layers`]): reuse its layer and skip the RUN, wait for a merged execution, or
+    /// run it.
+    Layer {
+        /// RUN number within the test.
+        run: u32,
+        /// Index into [`Program::layers`].
+        layer: u32,
+        /// Every key a RUN of this layer mounts, in any test (so the per-key masks see that
+        /// the tests building it meet here).
+        keys: Vec<u32>,
+    },
     /// End of a RUN: release its mounts (unless the unmount fails and the engine skips unlock).
     Release {
         /// RUN number within the test.
@@ -59,6 +71,9 @@ pub enum Event {
         sharing: Vec<Sharing>,
         /// Injected unmount failure.
         unmount_fails: bool,
+        /// The RUN's layer when other builds share it ([`NO_LAYER`] otherwise): a RUN that ran
+        /// and succeeded makes it cached.
+        layer: u32,
     },
     /// End of a build: check its expectation; a local build's process exits.
     BuildEnd {
@@ -86,6 +101,9 @@ pub enum Event {
 /// No entry in [`Program::removals`].
 pub const NO_REMOVAL: u32 = u32::MAX;
 
+/// No entry in [`Program::layers`].
+pub const NO_LAYER: u32 = u32::MAX;
+
 /// What an `rm -rf` removes on a Buildah host, worked out from paths at compile time: the files
 /// (cells) below it, the cache dirs below it (their mounts then point at deleted dirs), and the
 /// lock files below it (a later locker locks a new file).
@@ -105,6 +123,7 @@ impl Event {
         match self {
             Event::Acquire { key, .. } | Event::Op { key, .. } => std::slice::from_ref(key),
             Event::Release { keys, .. }
+            | Event::Layer { keys, .. }
             | Event::Prune { keys, .. }
             | Event::Teardown { keys, .. } => keys,
             Event::BuildEnd { .. } => &[],
@@ -118,7 +137,7 @@ impl Event {
             Event::Op { .. } => true,
             Event::Acquire { sharing, .. } => *sharing != Sharing::Shared,
             Event::Prune { keys, .. } | Event::Teardown { keys, .. } => !keys.is_empty(),
-            Event::Release { .. } | Event::BuildEnd { .. } => false,
+            Event::Release { .. } | Event::BuildEnd { .. } | Event::Layer { .. } => false,
         }
     }
 }
@@ -244,6 +263,77 @@ pub struct Program {
     /// Per file: the opaque markers ([`OPAQUE_MARKER`]) of the directories above it. An opaque
     /// command there may have created the file, so a read of it cannot be known to fail.
     pub markers_over: Vec<Vec<u32>>,
+    /// The layers two or more builds would make alike, on an engine that reuses them
+    /// ([`Profile::reuses_identical_runs`]): per layer, the first RUN that makes it, for reports.
+    pub layers: Vec<String>,
+}
+
+/// A RUN of a suite: (test, step, RUN) indices.
+type RunAt = (usize, usize, usize);
+
+/// Per (test, step, RUN) of `suite`, the layer it makes when two or more builds would make
+/// it alike on an engine that reuses layers, and per layer a name for reports. A RUN's layer
+/// is its build's Dockerfile text with every RUN up to it (as the world maps its mounts, and
+/// without what the engine leaves out of the key: [`Profile::layer_key_mount`]): the chain
+/// BuildKit and Buildah key a cached layer by. Builds of different Dockerfiles whose first
+/// instructions agree are taken as distinct.
+fn shared_layers(
+    suite: &Suite,
+    profile: Profile,
+    world: &World,
+) -> (HashMap<RunAt, u32>, Vec<String>) {
+    let mut of = HashMap::new();
+    let mut names = Vec::new();
+    if !(world.layer_cache && profile.reuses_identical_runs(world.topology)) {
+        return (of, names);
+    }
+    let mut count: HashMap<String, usize> = HashMap::new();
+    let mut chains = Vec::new();
+    for (ti, t) in suite.tests.iter().enumerate() {
+        if world.skipped(t) {
+            continue;
+        }
+        for (si, step) in t.steps.iter().enumerate() {
+            let Step::Build(b) = step else { continue };
+            let mut chain = b.source.clone().unwrap_or_default();
+            for (ri, r) in b.runs.iter().enumerate() {
+                let mounts: Vec<String> = r
+                    .mounts
+                    .iter()
+                    .map(|m| {
+                        profile
+                            .layer_key_mount(&world.mount(&t.name, m))
+                            .to_string()
+                    })
+                    .collect();
+                chain.push_str(&format!(
+                    "\n{mounts:?} {:?} {:?} {}",
+                    r.workdir, r.ops, r.unmount_fails
+                ));
+                if !r.mounts.is_empty() {
+                    *count.entry(chain.clone()).or_default() += 1;
+                    chains.push(((ti, si, ri), chain.clone()));
+                }
+            }
+        }
+    }
+    let mut ids: HashMap<String, u32> = HashMap::new();
+    for ((ti, si, ri), chain) in chains {
+        if count[&chain] < 2 {
+            continue;
+        }
+        let id = *ids.entry(chain).or_insert_with(|| {
+            names.push(format!(
+                "RUN {} of step {} of test {:?}",
+                ri + 1,
+                si + 1,
+                suite.tests[ti].name
+            ));
+            (names.len() - 1) as u32
+        });
+        of.insert((ti, si, ri), id);
+    }
+    (of, names)
 }
 
 /// The id of `s` in `table`, adding it when new.
@@ -291,8 +381,12 @@ impl Program {
         let mut skipped = Vec::new();
         // Prunes and teardowns name paths; their key sets are filled once every key is known.
         let mut pending_paths: Vec<(usize, usize, String)> = Vec::new();
+        // RUNs that several builds would make alike, where the engine reuses layers.
+        let (layer_of, layers) = shared_layers(suite, profile, world);
+        let mut layer_keys: Vec<Vec<u32>> = vec![Vec::new(); layers.len()];
+        let mut layer_events: Vec<(usize, usize, u32)> = Vec::new();
 
-        for t in &suite.tests {
+        for (sti, t) in suite.tests.iter().enumerate() {
             if world.skipped(t) {
                 skipped.push(t.name.clone());
                 continue;
@@ -301,7 +395,7 @@ impl Program {
             let mut events = Vec::new();
             let mut event_build = Vec::new();
             let mut run_no = 0u32;
-            for step in &t.steps {
+            for (si, step) in t.steps.iter().enumerate() {
                 match step {
                     Step::Build(b) => {
                         let build_no = expects.len() as u32;
@@ -310,7 +404,7 @@ impl Program {
                             ..world.build_env(&t.name, &b.env)
                         };
                         expects.push((ti, b.expect.clone()));
-                        for r in &b.runs {
+                        for (ri, r) in b.runs.iter().enumerate() {
                             let mut run_keys = Vec::new();
                             // Per mount, the subdirectory of its cache it shows (`source=`).
                             let mut subpaths: Vec<String> = Vec::new();
@@ -387,6 +481,17 @@ impl Program {
                                 lock_paths.push(loc.lock_file.clone().unwrap_or(loc.dir.clone()));
                                 run_keys.push((id, m.sharing));
                                 subpaths.push(loc.subpath);
+                            }
+                            let layer = layer_of.get(&(sti, si, ri)).copied().unwrap_or(NO_LAYER);
+                            if layer != NO_LAYER {
+                                layer_keys[layer as usize].extend(run_keys.iter().map(|k| k.0));
+                                layer_events.push((ti, events.len(), layer));
+                                events.push(Event::Layer {
+                                    run: run_no,
+                                    layer,
+                                    keys: Vec::new(),
+                                });
+                                event_build.push(build_no);
                             }
                             let refs: Vec<&str> = lock_paths.iter().map(String::as_str).collect();
                             for i in profile.lock_order(&refs) {
@@ -496,6 +601,7 @@ impl Program {
                                 keys: run_keys.iter().map(|k| k.0).collect(),
                                 sharing: run_keys.iter().map(|k| k.1).collect(),
                                 unmount_fails: r.unmount_fails,
+                                layer,
                             });
                             event_build.push(build_no);
                             run_no += 1;
@@ -548,6 +654,15 @@ impl Program {
                 event_tests: Vec::new(),
                 safe_run: Vec::new(),
             });
+        }
+        for ks in &mut layer_keys {
+            ks.sort_unstable();
+            ks.dedup();
+        }
+        for (ti, ei, layer) in layer_events {
+            if let Event::Layer { keys, .. } = &mut tests[ti].events[ei] {
+                keys.clone_from(&layer_keys[layer as usize]);
+            }
         }
         let buildkit = profile.engine == crate::engine::Engine::BuildKit;
         // The tree on disk each key belongs to (Buildah's dirs can nest; BuildKit's cannot).
@@ -638,6 +753,14 @@ impl Program {
         } else {
             disk::groups(&root)
         };
+        let layer_mask = if wide {
+            0
+        } else {
+            layer_keys
+                .iter()
+                .flatten()
+                .fold(0u64, |b, k| b | groups[*k as usize])
+        };
         for t in &mut tests {
             t.event_keys = t
                 .events
@@ -648,7 +771,14 @@ impl Program {
                         u64::MAX
                     } else {
                         // Keys whose dirs nest are one tree on disk: an event on one touches all.
-                        ks.iter().fold(0, |b, k| b | groups[*k as usize])
+                        let mask = ks.iter().fold(0, |b, k| b | groups[*k as usize]);
+                        // A prune that drops layers meets every RUN that may reuse one.
+                        match e {
+                            Event::Prune { .. } if profile.prune_drops_layers() => {
+                                mask | layer_mask
+                            }
+                            _ => mask,
+                        }
                     }
                 })
                 .collect();
@@ -719,6 +849,9 @@ impl Program {
                 for e in &t.events {
                     let ks = e.keys();
                     set.extend(ks.iter().map(|&k| k as usize));
+                    if matches!(e, Event::Prune { .. }) && profile.prune_drops_layers() {
+                        set.extend(layer_keys.iter().flatten().map(|&k| k as usize));
+                    }
                 }
                 // A key stands for its whole tree on disk.
                 let roots: Vec<usize> = set.ones().map(|k| root[k]).collect();
@@ -726,35 +859,49 @@ impl Program {
                 set
             })
             .collect();
-        // An engine that runs an identical RUN once: the model runs each, and says so.
-        if profile.reuses_identical_runs(world.topology) {
-            let mut first: HashMap<&str, &str> = HashMap::new();
-            for t in suite.tests.iter().filter(|t| !world.skipped(t)) {
-                for step in &t.steps {
-                    let Step::Build(b) = step else { continue };
-                    let (Some(src), true) =
-                        (&b.source, b.runs.iter().any(|r| !r.mounts.is_empty()))
-                    else {
-                        continue;
-                    };
-                    match first.get(src.as_str()) {
-                        None => {
-                            first.insert(src, &t.name);
-                        }
-                        Some(&other) => {
-                            let note = format!(
-                                "tests {other:?} and {:?} build the same Dockerfile: {} runs an identical RUN once (BuildKit merges identical concurrent builds and takes repeated ones from its layer cache; podman build reuses layers unless --layers=false), so its cache mounts are used once; the model runs every build's RUNs, as for builds whose earlier steps differ",
-                                t.name, profile.engine
-                            );
-                            if !notes.contains(&note) {
-                                notes.push(note);
-                            }
-                        }
+        if layers.is_empty() && !world.layer_cache && profile.reuses_identical_runs(world.topology)
+        {
+            let alike = shared_layers(
+                suite,
+                profile,
+                &World {
+                    layer_cache: true,
+                    ..world.clone()
+                },
+            )
+            .1;
+            if let Some(first) = alike.first() {
+                notes.push(format!(
+                    "{} RUN(s) here ({first}, …) are alike in several builds, which {} would run once (layer cache{}); the model takes every build as distinct and runs each RUN: pass --layers to model the reuse",
+                    alike.len(),
+                    profile.engine,
+                    if profile.merges_concurrent_runs() {
+                        ", merged when concurrent"
+                    } else {
+                        " of podman build"
                     }
-                }
+                ));
             }
         }
+        if !layers.is_empty() {
+            notes.push(format!(
+                "{} reuses a RUN's layer when another build made it alike (same Dockerfile, same RUNs up to it): the model decides at each such RUN whether it runs, waits for {}, or is cached and leaves its cache mounts untouched ({} layer(s) here); a cached RUN prints nothing{}",
+                profile.engine,
+                if profile.merges_concurrent_runs() {
+                    "the identical RUN another build is running (merged)"
+                } else {
+                    "nothing (two concurrent identical RUNs both run)"
+                },
+                layers.len(),
+                if profile.prune_drops_layers() {
+                    "; a prune drops every layer (buildah prune removes intermediate images)"
+                } else {
+                    "; a cache-mount prune leaves layers"
+                }
+            ));
+        }
         Ok(Program {
+            layers,
             markers_over,
             notes,
             test_keys,
@@ -803,6 +950,7 @@ impl Program {
             test_keys: vec![self.test_keys[t].clone()],
             notes: self.notes.clone(),
             markers_over: self.markers_over.clone(),
+            layers: self.layers.clone(),
         }
     }
 

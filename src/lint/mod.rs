@@ -538,7 +538,7 @@ fn explore(
         let config = RunConfig {
             suite: suite.clone(),
             profile: Profile::new(engine),
-            world: World::new(topology, Remedy::None),
+            world: lint_world(topology),
             sharing: None,
             strategy,
             budget: Budget::new(u64::MAX, opts.seconds / 2.0),
@@ -683,7 +683,7 @@ fn by_group(
         let config = RunConfig {
             suite: copies(target.name, &part, sp.copies, false),
             profile: Profile::new(engine),
-            world: World::new(topology, Remedy::None),
+            world: lint_world(topology),
             sharing: None,
             strategy: Strategy::Dfs { por: true },
             budget: Budget::new(u64::MAX, opts.seconds / 2.0 / sp.groups.len() as f64),
@@ -850,7 +850,7 @@ fn suite(name: &str, text: &str, opts: &Options) -> Result<FileReport, BadInput>
             let config = RunConfig {
                 suite: s.clone(),
                 profile: Profile::new(engine),
-                world: World::new(topology, Remedy::None),
+                world: lint_world(topology),
                 sharing: None,
                 strategy: Strategy::Dfs { por: true },
                 budget: Budget::new(u64::MAX, opts.seconds),
@@ -938,4 +938,13 @@ fn suite(name: &str, text: &str, opts: &Options) -> Result<FileReport, BadInput>
         }
     }
     Ok(report)
+}
+
+/// The world lint explores in: its copies stand for builds that differ (other commits, other
+/// build args), so no copy reuses another's layers.
+fn lint_world(topology: Topology) -> World {
+    World {
+        layer_cache: false,
+        ..World::new(topology, Remedy::None)
+    }
 }

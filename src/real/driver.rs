@@ -60,7 +60,11 @@ pub struct RealConfig {
 
 impl RealConfig {
     /// A run of `units` of `suite` in `world` on Buildah 1.28 / podman 4.3, the host's engines.
-    pub fn new(suite: Suite, world: World, units: Schedule, deadline: Duration) -> RealConfig {
+    ///
+    /// Every build it runs is distinct (a nonce in every BuildKit RUN, `--layers=false` for
+    /// podman), so the world's layer cache is off: the model runs every RUN too.
+    pub fn new(suite: Suite, mut world: World, units: Schedule, deadline: Duration) -> RealConfig {
+        world.layer_cache = false;
         RealConfig {
             suite,
             world,

@@ -31,6 +31,9 @@ pub struct ReplayFile {
     pub topology: String,
     /// Remedy name.
     pub remedy: String,
+    /// Whether builds reused layers (`World::layer_cache`; false in files that predate it).
+    #[serde(default)]
+    pub layers: bool,
     /// The schedule (`0.0.1…`).
     pub schedule: String,
     /// The oracle expected to break.
@@ -74,6 +77,7 @@ impl ReplayFile {
                 .collect(),
             topology: world.topology.to_string(),
             remedy: world.remedy.to_string(),
+            layers: world.layer_cache,
             schedule: schedule.to_string(),
             oracle: v.oracle,
             message: v.message.clone(),
@@ -118,7 +122,10 @@ impl ReplayFile {
         Ok(Loaded {
             suite,
             profile,
-            world: World::new(topology, remedy),
+            world: World {
+                layer_cache: f.layers,
+                ..World::new(topology, remedy)
+            },
             schedule,
             oracle: f.oracle,
         })

@@ -1,0 +1,210 @@
+//! Whether a RUN runs at all: an engine that reuses layers runs a RUN that another build made
+//! alike once (BuildKit: merged when concurrent, cached after; podman build: cached after,
+//! both run when concurrent), and a cached RUN leaves its cache mounts untouched. Every
+//! execution is enumerated by brute force (no reduction), so each claim is about all orders.
+
+use mountfuzz::check::{Oracle, Oracles};
+use mountfuzz::engine::{BuildahVersion, Engine, Profile};
+use mountfuzz::explore::executor::Record;
+use mountfuzz::explore::{self, Budget, Machine, Options, Program, Strategy, Verdict};
+use mountfuzz::scenario::Suite;
+use mountfuzz::world::{Remedy, Topology, World};
+
+const V139: Engine = Engine::Buildah(BuildahVersion::V1_39);
+
+/// A suite of tests, each building its Dockerfiles in order.
+fn suite(tests: &[(&str, &[&str])]) -> Suite {
+    let mut toml = String::from("name = \"layers\"\n");
+    for (name, builds) in tests {
+        toml.push_str(&format!("[[test]]\nname = \"{name}\"\n"));
+        for b in *builds {
+            toml.push_str(&format!("[[test.step]]\nbuild = \"\"\"\n{b}\"\"\"\n"));
+        }
+    }
+    Suite::from_toml(&toml, "layers.toml", Engine::BuildKit.dialect()).unwrap()
+}
+
+/// Every complete execution of `prog` under `oracles` (brute force: every order), as the
+/// machine it ends in, with its history recorded.
+fn finals<'p>(prog: &'p Program, oracles: Oracles) -> Vec<Machine<'p>> {
+    let mut m = Machine::new(prog, oracles);
+    m.record();
+    let mut out = Vec::new();
+    let mut stack = vec![m];
+    while let Some(m) = stack.pop() {
+        let enabled: Vec<usize> = (0..prog.tests.len()).filter(|&t| m.enabled(t)).collect();
+        if enabled.is_empty() {
+            out.push(m);
+            continue;
+        }
+        for t in enabled {
+            let mut next = m.clone();
+            next.advance(t);
+            stack.push(next);
+        }
+    }
+    out
+}
+
+/// The history of every complete execution of `prog`, oracles off (so nothing stops early).
+fn executions(prog: &Program) -> Vec<Vec<Record>> {
+    finals(prog, Oracles::none())
+        .iter()
+        .map(|m| m.history().to_vec())
+        .collect()
+}
+
+/// The world with layer reuse modelled (`--layers`).
+fn layered(topology: Topology) -> World {
+    World {
+        layer_cache: true,
+        ..World::new(topology, Remedy::None)
+    }
+}
+
+fn compile(s: &Suite, engine: Engine, topology: Topology) -> Program {
+    Program::compile(s, Profile::new(engine), &layered(topology)).unwrap()
+}
+
+/// How many records of `h` start with `what`.
+fn count(h: &[Record], what: &str) -> usize {
+    h.iter().filter(|r| r.text.starts_with(what)).count()
+}
+
+const APPEND: &str = "FROM busybox\nRUN --mount=type=cache,target=/c echo ran >> /c/log\n";
+
+#[test]
+fn buildkit_runs_a_run_two_builds_make_alike_once_in_every_order() {
+    let s = suite(&[("a", &[APPEND]), ("b", &[APPEND])]);
+    let prog = compile(&s, Engine::BuildKit, Topology::Local);
+    assert_eq!(prog.layers.len(), 1);
+    assert!(
+        prog.notes.iter().any(|n| n.contains("merged")),
+        "{:?}",
+        prog.notes
+    );
+    let all = executions(&prog);
+    assert!(all.len() > 1);
+    for h in &all {
+        assert_eq!(count(h, "append"), 1, "{h:#?}");
+        assert_eq!(count(h, "RUN cached"), 1);
+    }
+    // Either build may be the one that runs it.
+    let runner = |h: &Vec<Record>| {
+        h.iter()
+            .find(|r| r.text.starts_with("append"))
+            .unwrap()
+            .test
+    };
+    assert!(all.iter().any(|h| runner(h) == 0) && all.iter().any(|h| runner(h) == 1));
+}
+
+#[test]
+fn buildah_bud_runs_every_run_and_podman_build_runs_concurrent_ones_twice() {
+    let s = suite(&[("a", &[APPEND]), ("b", &[APPEND])]);
+    let local = compile(&s, V139, Topology::Local);
+    assert!(
+        local.layers.is_empty(),
+        "buildah bud defaults to --layers=false"
+    );
+    assert!(executions(&local).iter().all(|h| count(h, "append") == 2));
+    // podman build (remote) reuses a finished layer only: both orders happen.
+    let remote = compile(&s, V139, Topology::Remote);
+    assert_eq!(remote.layers.len(), 1);
+    let appends: Vec<usize> = executions(&remote)
+        .iter()
+        .map(|h| count(h, "append"))
+        .collect();
+    assert!(appends.contains(&1) && appends.contains(&2), "{appends:?}");
+}
+
+#[test]
+fn a_repeated_build_of_one_test_is_cached_and_a_different_one_is_not() {
+    let read = "FROM busybox\nRUN --mount=type=cache,target=/c cat /c/log\n";
+    let s = suite(&[("a", &[APPEND, APPEND, read])]);
+    let prog = compile(&s, Engine::BuildKit, Topology::Local);
+    let all = executions(&prog);
+    assert_eq!(all.len(), 1);
+    assert_eq!(count(&all[0], "append"), 1);
+    assert_eq!(count(&all[0], "read"), 1, "{:#?}", all[0]);
+    // With the layer cache off (the default: builds taken as distinct), every RUN runs, and
+    // the report says what the engine would do instead.
+    let off = World::new(Topology::Local, Remedy::None);
+    let prog = Program::compile(&s, Profile::new(Engine::BuildKit), &off).unwrap();
+    assert!(prog.layers.is_empty());
+    assert!(
+        prog.notes.iter().any(|n| n.contains("pass --layers")),
+        "{:?}",
+        prog.notes
+    );
+    assert_eq!(count(&executions(&prog)[0], "append"), 2);
+}
+
+#[test]
+fn a_failed_run_leaves_no_layer() {
+    let missing = "FROM busybox\nRUN --mount=type=cache,target=/c cat /c/missing\n";
+    let s = suite(&[("a", &[missing]), ("b", &[missing])]);
+    let prog = compile(&s, Engine::BuildKit, Topology::Local);
+    for h in executions(&prog) {
+        assert_eq!(count(&h, "RUN cached"), 0, "{h:#?}");
+        assert_eq!(
+            h.iter()
+                .filter(|r| r.build.as_ref().is_some_and(|b| b.failure.is_some()))
+                .count(),
+            2
+        );
+    }
+}
+
+#[test]
+fn on_buildah_a_build_that_ran_a_run_reuses_no_later_layer() {
+    let two = "FROM busybox\nRUN --mount=type=cache,target=/c echo 1 >> /c/one\nRUN --mount=type=cache,target=/c echo 2 >> /c/two\n";
+    let s = suite(&[("a", &[two]), ("b", &[two])]);
+    let runs = |engine| -> Vec<(usize, usize)> {
+        let prog = compile(&s, engine, Topology::Remote);
+        assert_eq!(prog.layers.len(), 2);
+        let mut v: Vec<(usize, usize)> = executions(&prog)
+            .iter()
+            .map(|h| (count(h, "append one"), count(h, "append two")))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    // podman build: two builds that both ran the first RUN both run the second (never (2, 1));
+    // one that reused the first can reuse the second or, when concurrent, run it too.
+    assert_eq!(runs(V139), vec![(1, 1), (1, 2), (2, 2)]);
+    // BuildKit keys a RUN by its definition and merges: each runs once.
+    assert_eq!(runs(Engine::BuildKit), vec![(1, 1)]);
+}
+
+#[test]
+fn the_exhaustive_search_covers_which_build_runs_a_merged_run() {
+    // a and b build the same Dockerfile, then b reads the log. b reads another test's bytes
+    // exactly when a was the one that ran the RUN: the exhaustive search, with and without its
+    // reduction, must find that order.
+    let read = "FROM busybox\nRUN --mount=type=cache,target=/c cat /c/log\n";
+    let s = suite(&[("a", &[APPEND]), ("b", &[APPEND, read])]);
+    let prog = compile(&s, Engine::BuildKit, Topology::Local);
+    let crossed: Vec<bool> = finals(&prog, Oracles::of(&[Oracle::Isolation]))
+        .iter()
+        .map(|m| m.violation().is_some())
+        .collect();
+    assert!(crossed.contains(&true) && crossed.contains(&false));
+    for por in [true, false] {
+        let out = explore::explore(
+            &prog,
+            Strategy::Dfs { por },
+            Budget::new(100_000, 30.0),
+            Options {
+                oracles: Oracles::of(&[Oracle::Isolation]),
+                ..Options::default()
+            },
+        );
+        assert!(
+            matches!(out.verdict, Verdict::Violated(_)),
+            "por={por}: {:?}",
+            out.verdict
+        );
+    }
+}
