@@ -208,3 +208,63 @@ fn the_exhaustive_search_covers_which_build_runs_a_merged_run() {
         );
     }
 }
+
+/// `s` with its builds' Dockerfile text dropped, so a layer is keyed by the RUNs alone (as
+/// for generated suites, and for mounts a remedy rewrites).
+fn runs_only(mut s: Suite) -> Suite {
+    for t in &mut s.tests {
+        for st in &mut t.steps {
+            if let mountfuzz::scenario::Step::Build(b) = st {
+                b.source = None;
+            }
+        }
+    }
+    s
+}
+
+/// Whether two tests whose one RUN has these mount options share its layer on `engine`.
+fn share(engine: Engine, topology: Topology, a: &str, b: &str) -> bool {
+    let run =
+        |opts: &str| format!("FROM busybox\nRUN --mount=type=cache,{opts} echo ran >> /c/log\n");
+    let s = runs_only(suite(&[("a", &[&run(a)]), ("b", &[&run(b)])]));
+    compile(&s, engine, topology).layers.len() == 1
+}
+
+#[test]
+fn buildkit_keys_a_layer_without_a_cache_id_or_sharing_that_is_not_the_default() {
+    // solver/llbsolver/ops/exec.go clears a cache mount's id and sharing from the key unless
+    // they are the defaults (id = target, shared).
+    let bk = |a, b| share(Engine::BuildKit, Topology::Local, a, b);
+    assert!(bk("target=/c,id=x", "target=/c,id=y"));
+    assert!(bk("target=/c,id=x", "target=/c,id=y,sharing=locked"));
+    assert!(bk("target=/c", "target=/c,id=/c"));
+    assert!(
+        !bk("target=/c", "target=/c,id=x"),
+        "the default id stays in the key"
+    );
+    assert!(!bk("target=/c", "target=/c,sharing=locked"));
+    // Buildah compares the instruction as written.
+    assert!(!share(
+        V139,
+        Topology::Remote,
+        "target=/c,id=x",
+        "target=/c,id=y"
+    ));
+    assert!(share(
+        V139,
+        Topology::Remote,
+        "target=/c,id=x",
+        "target=/c,id=x"
+    ));
+    // With the Dockerfile text kept, the whole text is the key: texts that differ in an id
+    // are distinct builds (a conservative reading: fewer layers shared).
+    let run = |id: &str| {
+        format!("FROM busybox\nRUN --mount=type=cache,target=/c,id={id} echo ran >> /c/log\n")
+    };
+    let s = suite(&[("a", &[&run("x")]), ("b", &[&run("y")])]);
+    assert!(
+        compile(&s, Engine::BuildKit, Topology::Local)
+            .layers
+            .is_empty()
+    );
+}

@@ -482,14 +482,24 @@ impl Profile {
         self.engine == Engine::BuildKit || topology == crate::world::Topology::Remote
     }
 
-    /// The part of a cache mount that a RUN's layer is keyed by: BuildKit leaves the cache id
-    /// out (a RUN built before with another id comes `CACHED`, its cache untouched:
-    /// `buildkit_gives_two_locked_mounts_of_one_cache_one_instance` in `tests/real_current.rs`);
-    /// Buildah's layer lookup compares the instruction as written.
+    /// The part of a cache mount that a RUN's layer is keyed by. BuildKit clears a cache
+    /// mount's id and sharing from the exec op's cache key unless they are the defaults (id =
+    /// target, shared): `CacheMap` and `checkShouldClearCacheOpts` in
+    /// solver/llbsolver/ops/exec.go. So a RUN built before with another id comes `CACHED`, its
+    /// cache untouched (`buildkit_gives_two_locked_mounts_of_one_cache_one_instance` in
+    /// `tests/real_current.rs`). Buildah's layer lookup compares the instruction as written.
     pub fn layer_key_mount(&self, m: &crate::mount::MountSpec) -> crate::mount::MountSpec {
         let mut m = m.clone();
         if self.engine == Engine::BuildKit {
-            m.id = None;
+            let default_id =
+                m.id.as_deref()
+                    .is_none_or(|id| path::clean(id) == path::clean(&m.target));
+            if default_id && m.sharing == Sharing::Shared {
+                m.id = None;
+            } else {
+                m.id = Some("(cleared)".into());
+                m.sharing = Sharing::Shared;
+            }
         }
         m
     }
