@@ -54,6 +54,8 @@ struct WriterSets {
     n: usize,
     unions: Vec<FixedBitSet>,
     ids: HashMap<FixedBitSet, u32>,
+    /// Up to 64 tests: each union as a bit mask, beside `unions` (found by a scan, no hashing).
+    masks: Vec<u64>,
 }
 
 impl WriterSets {
@@ -67,6 +69,7 @@ impl WriterSets {
     fn reset(&mut self) {
         self.unions.clear();
         self.ids.clear();
+        self.masks.clear();
     }
 
     /// The tests of set `id`, ascending.
@@ -82,6 +85,24 @@ impl WriterSets {
     fn with(&mut self, id: u32, t: usize) -> u32 {
         if id == NOBODY || id == t as u32 {
             return t as u32;
+        }
+        if self.n <= 64 {
+            let old = match (id as usize).checked_sub(self.n) {
+                None => 1u64 << id,
+                Some(u) => self.masks[u],
+            };
+            let new = old | 1 << t;
+            if new == old {
+                return id;
+            }
+            if let Some(i) = self.masks.iter().position(|&m| m == new) {
+                return (self.n + i) as u32;
+            }
+            let mut set = FixedBitSet::with_capacity(self.n);
+            set.extend((0..self.n).filter(|&u| new & 1 << u != 0));
+            self.unions.push(set);
+            self.masks.push(new);
+            return (self.n + self.unions.len() - 1) as u32;
         }
         let mut set = FixedBitSet::with_capacity(self.n);
         set.extend(self.members(id));
@@ -571,6 +592,10 @@ impl<'p> Machine<'p> {
             while bits != 0 {
                 let u = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
+                // A test whose next event never waits can still move: nothing to look at.
+                if u != t && !self.prog.tests[u].may_wait[self.pc[u] as usize] {
+                    continue;
+                }
                 if self.enabled(u) {
                     self.en |= 1 << u;
                 } else {
@@ -1053,30 +1078,36 @@ impl<'p> Machine<'p> {
                 self.bump(t);
                 let (_, expect) = &prog.expects[*build as usize];
                 let failed = self.failure[t].is_some();
-                let ok = check::expectations::holds(
-                    expect,
-                    failed,
-                    |w| match self.failure[t] {
-                        // The text of a missing read always says so; build it only otherwise.
-                        Some(Failure::ReadMissing { .. }) if w == "No such file or directory" => {
-                            true
-                        }
-                        Some(f) => self.failure_text(f).contains(w),
-                        None => false,
-                    },
-                    |w| {
-                        // `value_has` is filled exactly for one-line expectations.
-                        let has = &prog.value_has[*build as usize];
-                        if has.is_empty() && w.contains('\n') {
-                            self.output_text(t).contains(w)
-                        } else {
-                            self.output[t].iter().any(|v| match has.get(*v as usize) {
-                                Some(h) => *h,
-                                None => self.value_text(*v).contains(w),
-                            })
-                        }
-                    },
-                );
+                // Nobody asks whether the expectation held: with its oracle off and no history,
+                // nothing is worked out (no failure text, no output text).
+                let asked = self.oracles.has(Oracle::Expectation) || self.history.is_some();
+                let ok = !asked
+                    || check::expectations::holds(
+                        expect,
+                        failed,
+                        |w| match self.failure[t] {
+                            // The text of a missing read always says so; build it only otherwise.
+                            Some(Failure::ReadMissing { .. })
+                                if w == "No such file or directory" =>
+                            {
+                                true
+                            }
+                            Some(f) => self.failure_text(f).contains(w),
+                            None => false,
+                        },
+                        |w| {
+                            // `value_has` is filled exactly for one-line expectations.
+                            let has = &prog.value_has[*build as usize];
+                            if has.is_empty() && w.contains('\n') {
+                                self.output_text(t).contains(w)
+                            } else {
+                                self.output[t].iter().any(|v| match has.get(*v as usize) {
+                                    Some(h) => *h,
+                                    None => self.value_text(*v).contains(w),
+                                })
+                            }
+                        },
+                    );
                 let recording = self.history.is_some();
                 let (failure, output) = if !ok || recording {
                     (

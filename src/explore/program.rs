@@ -195,6 +195,10 @@ pub struct TestProgram {
     /// Per event, plus one entry (0) at the end: how many events from it on are safe steps
     /// (touch no key another test ever touches; all keys count when keys exceed 64).
     pub safe_run: Vec<u32>,
+    /// Per event, plus one entry (false) at the end: whether it can have to wait (a mount, a
+    /// prune, a layer another build is making). Another test's move can change whether this
+    /// test can move only when its next event is one of these.
+    pub may_wait: Vec<bool>,
     /// (RUN, key, tool) of each profiled command that fails or corrupts under contention
     /// ([`crate::tools::Contention`]): a second such RUN holding the same instance meets it.
     pub contending: Vec<(u32, u32, &'static str)>,
@@ -653,6 +657,7 @@ impl Program {
                 event_build,
                 event_tests: Vec::new(),
                 safe_run: Vec::new(),
+                may_wait: Vec::new(),
             });
         }
         for ks in &mut layer_keys {
@@ -762,6 +767,17 @@ impl Program {
                 .fold(0u64, |b, k| b | groups[*k as usize])
         };
         for t in &mut tests {
+            t.may_wait = t
+                .events
+                .iter()
+                .map(|e| {
+                    matches!(
+                        e,
+                        Event::Acquire { .. } | Event::Prune { .. } | Event::Layer { .. }
+                    )
+                })
+                .chain([false])
+                .collect();
             t.event_keys = t
                 .events
                 .iter()
