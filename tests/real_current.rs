@@ -11,6 +11,9 @@
 //! Skips (saying why) when the engines are not up; fails instead under
 //! `MOUNTFUZZ_REQUIRE_REAL=1`, as in CI, whose `.ci/run` brings them up.
 
+#[path = "common/pair.rs"]
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -662,44 +665,11 @@ fn real_buildkit_agrees_with_the_model_and_only_unique_ids_cure_it() {
 /// Two local builds, a writes hello then later reads, b writes world; both with `tmpdir` as
 /// TMPDIR (a placeholder of the world, or one dir for both).
 fn local_pair(tmpdir: &str) -> Suite {
-    let m = MountSpec::cache("/test");
-    let env: std::collections::BTreeMap<String, String> =
-        [("TMPDIR".to_string(), tmpdir.to_string())].into();
-    let build = |ops: Vec<CacheOp>| {
-        Step::Build(Build {
-            source: None,
-            env: env.clone(),
-            runs: vec![RunStep {
-                mounts: vec![m.clone()],
-                workdir: "/".into(),
-                ops,
-                unmount_fails: false,
-            }],
-            expect: Expect::Success,
-        })
-    };
-    let w = |d: &str| CacheOp::Write {
-        mount: 0,
-        file: "world".into(),
-        data: d.into(),
-    };
-    let read = CacheOp::Read {
-        mount: 0,
-        file: "world".into(),
-    };
-    Suite {
-        name: "local-pair".into(),
-        tests: vec![
-            TestCase {
-                name: "a".into(),
-                steps: vec![build(vec![w("hello")]), build(vec![read])],
-            },
-            TestCase {
-                name: "b".into(),
-                steps: vec![build(vec![w("world")])],
-            },
-        ],
-    }
+    common::pair(
+        "local-pair",
+        MountSpec::cache("/test"),
+        [("TMPDIR".to_string(), tmpdir.to_string())].into(),
+    )
 }
 
 #[test]

@@ -4,6 +4,9 @@
 //! Runs when buildah/podman are on PATH as root; prints why it skips otherwise, and fails
 //! instead when `MOUNTFUZZ_REQUIRE_REAL=1` (CI).
 
+#[path = "common/pair.rs"]
+mod common;
+
 use std::time::Duration;
 
 use mountfuzz::engine::Profile;
@@ -31,43 +34,7 @@ fn pair(sharing: Sharing) -> Suite {
         sharing,
         ..MountSpec::cache("/test")
     };
-    let build = |ops: Vec<CacheOp>| {
-        Step::Build(Build {
-            source: None,
-            env: scratch_tmpdir(),
-            runs: vec![RunStep {
-                mounts: vec![m.clone()],
-                workdir: "/".into(),
-                ops,
-                unmount_fails: false,
-            }],
-            expect: Expect::Success,
-        })
-    };
-    let w = |d: &str| CacheOp::Write {
-        mount: 0,
-        file: "world".into(),
-        data: d.into(),
-    };
-    Suite {
-        name: "pair".into(),
-        tests: vec![
-            TestCase {
-                name: "a".into(),
-                steps: vec![
-                    build(vec![w("hello")]),
-                    build(vec![CacheOp::Read {
-                        mount: 0,
-                        file: "world".into(),
-                    }]),
-                ],
-            },
-            TestCase {
-                name: "b".into(),
-                steps: vec![build(vec![w("world")])],
-            },
-        ],
-    }
+    common::pair("pair", m, scratch_tmpdir())
 }
 
 /// Runs `suite` for real and in the model; they must agree. Returns A's first read.
