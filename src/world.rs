@@ -116,8 +116,8 @@ pub struct World {
     pub host_uid: u32,
     /// Whether builds reuse layers across builds where the engine does (BuildKit's layer
     /// cache and merging of identical builds; `podman build`'s default `--layers`). Off by
-    /// default: every build is taken as distinct (Buildah's own tests build different
-    /// Containerfiles; the real driver makes builds distinct by nonces and `--layers=false`).
+    /// default: every build is taken as distinct (the real driver makes its builds distinct by
+    /// nonces and `--layers=false`).
     pub layer_cache: bool,
 }
 
