@@ -268,3 +268,45 @@ fn buildkit_keys_a_layer_without_a_cache_id_or_sharing_that_is_not_the_default()
             .is_empty()
     );
 }
+
+#[test]
+fn dpor_explores_one_execution_per_trace_and_every_final_state_with_layers() {
+    // The brute-force census (every interleaving, its final state, its trace under the
+    // dependency relation) against DPOR, on programs whose tests meet at shared layers.
+    let read = "FROM busybox\nRUN --mount=type=cache,target=/c cat /c/log\n";
+    let two = "FROM busybox\nRUN --mount=type=cache,target=/c echo 1 >> /c/one\nRUN --mount=type=cache,target=/c echo 2 >> /c/two\n";
+    let locked =
+        "FROM busybox\nRUN --mount=type=cache,target=/c,sharing=locked echo ran >> /c/log\n";
+    let suites = [
+        suite(&[("a", &[APPEND]), ("b", &[APPEND, read])]),
+        suite(&[("a", &[two]), ("b", &[two])]),
+        suite(&[("a", &[locked, read]), ("b", &[locked])]),
+    ];
+    let mut checked = 0;
+    for s in &suites {
+        for (engine, topology) in [
+            (Engine::BuildKit, Topology::Local),
+            (V139, Topology::Remote),
+        ] {
+            let prog = compile(s, engine, topology);
+            assert!(!prog.layers.is_empty());
+            let census = mountfuzz::explore::traces::census(&prog, Oracles::none(), 200_000)
+                .expect("small enough to enumerate");
+            let opts = Options {
+                oracles: Oracles::none(),
+                ..Options::default()
+            };
+            let (_, counts, finals) =
+                mountfuzz::explore::dpor::finals(&prog, Budget::new(1_000_000, 30.0), &opts);
+            assert_eq!(
+                (counts.executions, counts.blocked),
+                (census.traces, 0),
+                "{engine} {topology:?}: {s:?}"
+            );
+            assert_eq!(finals, census.finals, "{engine} {topology:?}");
+            assert!(census.traces > 1);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 6);
+}
