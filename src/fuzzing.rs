@@ -151,6 +151,7 @@ fn suite(input: &Input) -> Suite {
                         locked,
                         ops,
                     } => Step::Build(Build {
+                        no_cache: false,
                         source: None,
                         env: env(),
                         runs: vec![RunStep {

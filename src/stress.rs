@@ -113,6 +113,16 @@ pub fn campaign(
 
 /// Runs `prog` once on real threads and real files.
 pub fn run(prog: &Program, cfg: StressConfig) -> std::io::Result<StressRun> {
+    if prog
+        .tests
+        .iter()
+        .any(|t| t.events.iter().any(|e| matches!(e, Event::NoCache { .. })))
+    {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the stress run has no model of a BuildKit --no-cache build".to_string(),
+        ));
+    }
     if !prog.layers.is_empty() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -392,8 +402,8 @@ fn thread(
                 }
             }
             Event::Prune { .. } | Event::Teardown { .. } => {}
-            // `run` refuses programs with shared layers.
-            Event::Layer { .. } => {}
+            // `run` refuses programs with shared layers or `--no-cache` builds.
+            Event::Layer { .. } | Event::NoCache { .. } => {}
         }
     }
     (ops, false)

@@ -3,10 +3,14 @@
 //! both run when concurrent), and a cached RUN leaves its cache mounts untouched. Every
 //! execution is enumerated by brute force (no reduction), so each claim is about all orders.
 
+#[path = "common/brute.rs"]
+mod common;
+
+use common::finals;
 use mountfuzz::check::{Oracle, Oracles};
 use mountfuzz::engine::{BuildahVersion, Engine, Profile};
 use mountfuzz::explore::executor::Record;
-use mountfuzz::explore::{self, Budget, Machine, Options, Program, Strategy, Verdict};
+use mountfuzz::explore::{self, Budget, Options, Program, Strategy, Verdict};
 use mountfuzz::scenario::Suite;
 use mountfuzz::world::{Remedy, Topology, World};
 
@@ -14,36 +18,13 @@ const V139: Engine = Engine::Buildah(BuildahVersion::V1_39);
 
 /// A suite of tests, each building its Dockerfiles in order.
 fn suite(tests: &[(&str, &[&str])]) -> Suite {
-    let mut toml = String::from("name = \"layers\"\n");
-    for (name, builds) in tests {
-        toml.push_str(&format!("[[test]]\nname = \"{name}\"\n"));
-        for b in *builds {
-            toml.push_str(&format!("[[test.step]]\nbuild = \"\"\"\n{b}\"\"\"\n"));
-        }
-    }
-    Suite::from_toml(&toml, "layers.toml", Engine::BuildKit.dialect()).unwrap()
-}
-
-/// Every complete execution of `prog` under `oracles` (brute force: every order), as the
-/// machine it ends in, with its history recorded.
-fn finals<'p>(prog: &'p Program, oracles: Oracles) -> Vec<Machine<'p>> {
-    let mut m = Machine::new(prog, oracles);
-    m.record();
-    let mut out = Vec::new();
-    let mut stack = vec![m];
-    while let Some(m) = stack.pop() {
-        let enabled: Vec<usize> = (0..prog.tests.len()).filter(|&t| m.enabled(t)).collect();
-        if enabled.is_empty() {
-            out.push(m);
-            continue;
-        }
-        for t in enabled {
-            let mut next = m.clone();
-            next.advance(t);
-            stack.push(next);
-        }
-    }
-    out
+    let plain: Vec<(&str, Vec<(&str, bool)>)> = tests
+        .iter()
+        .map(|(n, bs)| (*n, bs.iter().map(|b| (*b, false)).collect()))
+        .collect();
+    let refs: Vec<(&str, &[(&str, bool)])> =
+        plain.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+    common::suite_of(&refs)
 }
 
 /// The history of every complete execution of `prog`, oracles off (so nothing stops early).

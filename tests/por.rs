@@ -1,7 +1,7 @@
 //! Partial-order reduction (optimal DPOR) on suites where it is at stake: generated tests that share caches
 //! (one dir, nested dirs, prunes of the common parent, several mounts per RUN, unmount
 //! failures, every sharing mode, quirks on and off, both topologies, builds that make identical
-//! layers). DFS with the reduction
+//! layers, `--no-cache` builds). DFS with the reduction
 //! must find a violation exactly when plain DFS does, and the dependency relation it relies
 //! on must be sound against the effects: two events it calls independent give the same state in
 //! both orders, and neither enables, disables nor changes the other.
@@ -56,14 +56,32 @@ fn with_copies(mut s: Suite, copies: &[bool]) -> Suite {
     s
 }
 
+/// `s` with the first build of each test `picks` chooses run with `--no-cache` (on BuildKit:
+/// its plain caches dropped and held shared ones split at its start).
+fn with_no_cache(mut s: Suite, picks: &[bool]) -> Suite {
+    for (t, &p) in s.tests.iter_mut().zip(picks) {
+        if let Some(mountfuzz::scenario::Step::Build(b)) = t
+            .steps
+            .iter_mut()
+            .find(|st| matches!(st, mountfuzz::scenario::Step::Build(_)))
+        {
+            b.no_cache = p;
+        }
+    }
+    s
+}
+
 fn setting() -> impl proptest::strategy::Strategy<Value = (Suite, Engine, bool, Vec<Quirk>)> {
     (
         proptest::strategy::Strategy::prop_map(
             (
                 suite(Shape::sharing()),
                 prop::collection::vec(prop::bool::weighted(0.3), 0..4),
+                prop::collection::vec(prop::bool::weighted(0.5), 0..4),
             ),
-            |(s, copies): (Suite, Vec<bool>)| with_copies(s, &copies),
+            |(s, copies, no_cache): (Suite, Vec<bool>, Vec<bool>)| {
+                with_no_cache(with_copies(s, &copies), &no_cache)
+            },
         ),
         prop::sample::select(
             Engine::ALL
@@ -88,6 +106,7 @@ fn dfs(prog: &Program, por: bool, oracles: Oracles) -> explore::Outcome {
 fn por_finds_what_plain_dfs_finds_on_suites_that_share() {
     let (compared, violated, cut) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
     let layered = AtomicU64::new(0);
+    let dropping = AtomicU64::new(0);
     let config = mountfuzz::testing::proptest_config("proptest-regressions/por.txt", 4_000);
     let cases = config.cases as u64;
     proptest!(config, |((s, engine, remote, fixes) in setting(), pick in 0..=Oracle::ALL.len())| {
@@ -118,6 +137,9 @@ fn por_finds_what_plain_dfs_finds_on_suites_that_share() {
         if !prog.layers.is_empty() {
             layered.fetch_add(1, Relaxed);
         }
+        if prog.tests.iter().any(|t| t.events.iter().any(|e| matches!(e, mountfuzz::explore::program::Event::NoCache { .. }))) {
+            dropping.fetch_add(1, Relaxed);
+        }
         if found(&plain).is_some() {
             violated.fetch_add(1, Relaxed);
         }
@@ -127,9 +149,13 @@ fn por_finds_what_plain_dfs_finds_on_suites_that_share() {
         violated.into_inner(),
         cut.into_inner(),
     );
-    let layered = layered.into_inner();
+    let (layered, dropping) = (layered.into_inner(), dropping.into_inner());
     eprintln!(
-        "{compared} suites compared ({violated} with a violation, {layered} with reused layers), {cut} too large for plain DFS"
+        "{compared} suites compared ({violated} with a violation, {layered} with reused layers, {dropping} with a BuildKit --no-cache build), {cut} too large for plain DFS"
+    );
+    assert!(
+        dropping * 20 >= compared,
+        "{dropping} of {compared} have a --no-cache build"
     );
     assert!(
         layered * 20 >= compared,

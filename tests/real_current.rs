@@ -272,6 +272,7 @@ fn buildah_1_39_fails_a_source_subdirectory_that_does_not_exist() {
         tests: vec![TestCase {
             name: "t".into(),
             steps: vec![Step::Build(Build {
+                no_cache: false,
                 source: None,
                 env: scratch_tmpdir(),
                 runs: vec![RunStep {
@@ -420,6 +421,7 @@ fn model_poisons(topology: Topology) -> Option<Vec<String>> {
     let test = |name: &str, mounts: &[&str]| TestCase {
         name: name.into(),
         steps: vec![Step::Build(Build {
+            no_cache: false,
             source: None,
             env: Default::default(),
             runs: vec![RunStep {
@@ -1149,8 +1151,9 @@ fn podman_5_4_build_runs_concurrent_identical_runs_twice_and_a_later_one_not_at_
 
 /// Found by this project on the daemon: a `--no-cache` build, even of another cache, makes the
 /// next shared mount of a cache that a running RUN holds shared get a new instance, where
-/// without it the mount joins the holder's. The model has no `--no-cache` (the fidelity table
-/// says so); this pins what the daemon does.
+/// without it the mount joins the holder's. The model does the same
+/// (`tests/no_cache.rs`, `a_no_cache_build_of_another_cache_splits_a_held_shared_one`); this
+/// pins what the daemon does.
 #[test]
 fn buildkit_a_no_cache_build_splits_a_held_shared_cache() {
     if engines().is_none() {
@@ -1226,4 +1229,42 @@ fn buildkit_from_a_stage_seeds_a_cache_of_its_own_key() {
         "{}",
         out.output
     );
+}
+
+/// `mountfuzz real --engine buildkit` on a build then a `--no-cache` build of one cache: the
+/// driver passes `--no-cache`, and model and real agree that the second build's read finds
+/// nothing (`tests/no_cache.rs` has the model's rules); without the flag both read hello.
+#[test]
+fn real_buildkit_agrees_with_the_model_on_a_no_cache_build() {
+    if engines().is_none() {
+        return;
+    }
+    let _alone = NO_CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    let reads = |no_cache: bool| {
+        let mut s = common::pair("no-cache", MountSpec::cache("/test"), Default::default());
+        s.tests.truncate(1);
+        if let Step::Build(b) = &mut s.tests[0].steps[1] {
+            b.no_cache = no_cache;
+        }
+        let units: Schedule = "0.0".parse().unwrap();
+        let cfg = RealConfig::new(
+            s,
+            World::new(Topology::Local, Remedy::None),
+            units,
+            Duration::from_secs(180),
+        )
+        .on(Engine::BuildKit);
+        let c = mountfuzz::run::compare_with_real(&cfg).unwrap();
+        assert!(
+            c.agree() && c.harness_failure().is_none(),
+            "no_cache={no_cache}: model {:?}, real {:?}",
+            c.model,
+            c.real.as_ref().map(|r| (&r.reads, &r.log))
+        );
+        c.model.unwrap()
+    };
+    let (plain, fresh) = (reads(false), reads(true));
+    assert_ne!(plain, fresh, "{plain:?}");
+    assert!(format!("{plain:?}").contains("hello"), "{plain:?}");
+    assert!(!format!("{fresh:?}").contains("hello"), "{fresh:?}");
 }

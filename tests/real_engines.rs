@@ -158,6 +158,7 @@ fn leaky() -> Suite {
     };
     let build = |mounts: Vec<MountSpec>, ops| {
         Step::Build(Build {
+            no_cache: false,
             source: None,
             env: scratch_tmpdir(),
             runs: vec![RunStep {
@@ -317,6 +318,7 @@ fn write_prune_read() -> Suite {
     let m = MountSpec::cache("/test");
     let build = |ops: Vec<CacheOp>| {
         Step::Build(Build {
+            no_cache: false,
             source: None,
             env: scratch_tmpdir(),
             runs: vec![RunStep {

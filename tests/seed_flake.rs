@@ -176,6 +176,7 @@ fn planted(noise: Suite, sharing: Sharing) -> Suite {
     };
     let build = |ops: Vec<CacheOp>, expect: Expect| {
         Step::Build(Build {
+            no_cache: false,
             source: None,
             env: scratch_tmpdir(),
             runs: vec![RunStep {

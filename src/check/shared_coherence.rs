@@ -3,7 +3,8 @@
 
 use crate::mount::Sharing;
 
-/// A grant in `sharing` mode that created instance `inst` of a key that has `instances` now.
-pub fn on_new_instance(sharing: Sharing, inst: usize) -> bool {
-    sharing == Sharing::Shared && inst > 0
+/// A grant in `sharing` mode that created a new instance while `held` other instances of the
+/// key are held (a free one that a search finds would have been granted instead).
+pub fn on_new_instance(sharing: Sharing, held: usize) -> bool {
+    sharing == Sharing::Shared && held > 0
 }

@@ -41,8 +41,19 @@ pub(super) fn locate(spec: &MountSpec, env: &CacheEnv) -> Location {
     }
 }
 
+/// Whether the cache of `spec` is indexed by its id alone, which is what a `--no-cache` build
+/// clears (`Worker.PruneCacheMounts` searches `cache-dir:<id>`); a mount on a parent ref
+/// (`from=`, or uid/gid/mode, which make a `/cache` dir in one) is indexed `<id>:<ref>` and
+/// survives (BuildKit v0.13; moby/buildkit#5306 prunes those too).
+pub(super) fn indexed_by_id(spec: &MountSpec) -> bool {
+    let owner = super::path::subpath(spec.source.as_deref()).is_empty()
+        && (spec.uid.is_some() || spec.gid.is_some() || spec.mode.is_some());
+    spec.from.is_none() && !owner
+}
+
+/// The first instance a search finds that nobody holds.
 fn first_free(state: &KeyState) -> Option<usize> {
-    (0..state.instance_count()).find(|&i| state.is_free(i))
+    (0..state.instance_count()).find(|&i| state.is_free(i) && state.is_indexed(i))
 }
 
 /// Private: the first instance nobody holds, else a new one.
@@ -57,15 +68,18 @@ pub(super) fn decide(p: &Profile, state: &KeyState, req: &Request) -> Decision {
     }
     match req.sharing {
         Sharing::Shared => {
+            // The active shared ref (`sharedCacheRefs`), unless a `--no-cache` build made the
+            // daemon forget it.
             let shared = (0..state.instance_count()).find(|&i| {
                 !state.is_free(i)
+                    && state.is_joinable(i)
                     && state
                         .instance_holds(i)
                         .all(|h| h.sharing == Sharing::Shared)
             });
             if let Some(i) = shared.or_else(|| first_free(state)) {
                 Decision::Grant(i)
-            } else if p.has(Quirk::SharedBypassesHolders) || state.instance_count() == 0 {
+            } else if p.has(Quirk::SharedBypassesHolders) || state.indexed_count() == 0 {
                 Decision::NewInstance
             } else {
                 Decision::Wait
@@ -74,7 +88,7 @@ pub(super) fn decide(p: &Profile, state: &KeyState, req: &Request) -> Decision {
         Sharing::Private => private(state, req),
         Sharing::Locked => match first_free(state) {
             Some(i) => Decision::Grant(i),
-            None if state.instance_count() == 0 => Decision::NewInstance,
+            None if state.indexed_count() == 0 => Decision::NewInstance,
             None => Decision::Wait,
         },
     }

@@ -504,6 +504,22 @@ impl Profile {
         m
     }
 
+    /// Whether a `--no-cache` build drops the cache of mount `spec` before it runs: BuildKit
+    /// clears the index of every cache its no-cache RUNs name by id alone, and forgets the
+    /// active shared refs of every cache (`Worker.PruneCacheMounts` and
+    /// `ClearActiveCacheMounts`, called from solver/llbsolver/bridge.go at LLB load, v0.13.2;
+    /// `tests/real_current.rs` pins all three effects on Docker 26). Buildah's `--no-cache`
+    /// concerns layers only.
+    pub fn no_cache_drops(&self, spec: &MountSpec) -> bool {
+        self.engine == Engine::BuildKit && buildkit::indexed_by_id(spec)
+    }
+
+    /// Whether a `--no-cache` build makes the daemon forget which held instances shared mounts
+    /// join (BuildKit's `ClearActiveCacheMounts`, see [`Profile::no_cache_drops`]).
+    pub fn no_cache_splits_held(&self) -> bool {
+        self.engine == Engine::BuildKit
+    }
+
     /// Whether a prune drops the cached layers too: `buildah prune` removes "intermediate images
     /// as well as build and mount cache" (buildah-prune(1)). BuildKit's cache-mount prune
     /// (`--filter type=exec.cachemount`) leaves layers alone.

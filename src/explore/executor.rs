@@ -680,14 +680,21 @@ impl<'p> Machine<'p> {
                         if self.cells[k].len() < (i + 1) * nf {
                             self.cells[k].resize((i + 1) * nf, EMPTY);
                         }
+                        // Instances the new one splits the cache from: the held ones (a
+                        // free one would have been granted, unless no search finds it).
+                        let held = (0..i).filter(|&j| !self.table.keys[k].is_free(j)).count();
                         if self.oracles.has(Oracle::SharedCoherence)
-                            && check::shared_coherence::on_new_instance(*sharing, i)
+                            && check::shared_coherence::on_new_instance(*sharing, held)
                         {
                             self.violate(Oracle::SharedCoherence, t, Some(k), |m| {
+                                let why = if m.table.keys[k].holds().all(|(_, h)| h.sharing == Sharing::Shared) {
+                                    "held shared, but a --no-cache build made the daemon forget them"
+                                } else {
+                                    "held in other modes"
+                                };
                                 format!(
-                                    "a shared mount of {} got a new empty instance while {} other instance(s) exist, held in other modes",
+                                    "a shared mount of {} got a new empty instance while {held} other instance(s) exist, {why}",
                                     m.key_name(k),
-                                    i
                                 )
                             });
                         }
@@ -1141,6 +1148,21 @@ impl<'p> Machine<'p> {
                 self.output[t].clear();
                 self.missed[t] = false;
             }
+            Event::NoCache { prune, .. } => {
+                self.bump(t);
+                for &k in prune {
+                    self.table.keys[k as usize].drop_index();
+                }
+                for k in &mut self.table.keys {
+                    k.split_held();
+                }
+                self.say(t, None, |_| {
+                    format!(
+                        "--no-cache build: {} cache(s) dropped, held shared caches no longer joined",
+                        prune.len()
+                    )
+                });
+            }
             Event::Layer { run, layer, .. } => {
                 let l = *layer as usize;
                 if matches!(self.layers[l], LayerState::Running(u) if u != t as u32) {
@@ -1257,8 +1279,11 @@ impl<'p> Machine<'p> {
                         // Buildah mounts its one dir; BuildKit joins or picks an instance by
                         // the holds, which with at most one instance and no locked or private
                         // holder is always instance 0.
+                        // (Not after a `--no-cache` build: which instances a search finds and
+                        // which it may join then change as holders come and go.)
                         let simple = prog.profile.engine != crate::engine::Engine::BuildKit
                             || (state.instance_count() <= 1
+                                && !state.has_flags()
                                 && state.holds().all(|(_, h)| h.sharing == Sharing::Shared));
                         f.push(Res::Excl { key: k }, Mode::Read);
                         f.push(
@@ -1426,6 +1451,13 @@ impl<'p> Machine<'p> {
             Event::Teardown { removal, .. } => {
                 if *removal != NO_REMOVAL {
                     removal_footprint(&mut f, &prog.removals[*removal as usize]);
+                }
+            }
+            Event::NoCache { keys, .. } => {
+                // It changes which instance every key's next mount gets.
+                for &k in keys {
+                    f.push(Res::Shared { key: k }, Mode::Write);
+                    f.push(Res::Excl { key: k }, Mode::Write);
                 }
             }
             Event::Layer { layer, .. } => {
@@ -1596,6 +1628,10 @@ impl<'p> Machine<'p> {
         for (k, state) in self.table.keys.iter().enumerate() {
             h.write_u32(state.lock_gen);
             h.write_u32(state.dir_gen);
+            let (dropped, split) = state.flags();
+            for i in dropped.iter().chain([&u32::MAX]).chain(&split) {
+                h.write_u32(*i);
+            }
             for inst in 0..state.instance_count() {
                 let mut holds: Vec<_> = state
                     .instance_holds(inst)

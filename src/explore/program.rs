@@ -61,6 +61,15 @@ pub enum Event {
         /// the tests building it meet here).
         keys: Vec<u32>,
     },
+    /// Start of a `--no-cache` build on an engine where that drops caches (BuildKit): no later
+    /// search finds the instances of `prune`, and no later shared mount joins an instance held
+    /// now ([`Profile::no_cache_drops`]).
+    NoCache {
+        /// The keys the build's RUNs name by id alone.
+        prune: Vec<u32>,
+        /// Every key of the program (it changes how each is joined).
+        keys: Vec<u32>,
+    },
     /// End of a RUN: release its mounts (unless the unmount fails and the engine skips unlock).
     Release {
         /// RUN number within the test.
@@ -124,6 +133,7 @@ impl Event {
             Event::Acquire { key, .. } | Event::Op { key, .. } => std::slice::from_ref(key),
             Event::Release { keys, .. }
             | Event::Layer { keys, .. }
+            | Event::NoCache { keys, .. }
             | Event::Prune { keys, .. }
             | Event::Teardown { keys, .. } => keys,
             Event::BuildEnd { .. } => &[],
@@ -137,6 +147,7 @@ impl Event {
             Event::Op { .. } => true,
             Event::Acquire { sharing, .. } => *sharing != Sharing::Shared,
             Event::Prune { keys, .. } | Event::Teardown { keys, .. } => !keys.is_empty(),
+            Event::NoCache { .. } => true,
             Event::Release { .. } | Event::BuildEnd { .. } | Event::Layer { .. } => false,
         }
     }
@@ -299,6 +310,9 @@ fn shared_layers(
         }
         for (si, step) in t.steps.iter().enumerate() {
             let Step::Build(b) = step else { continue };
+            if b.no_cache {
+                continue; // it reuses no layer (and the model lets no other build reuse its own)
+            }
             let mut chain = b.source.clone().unwrap_or_default();
             for (ri, r) in b.runs.iter().enumerate() {
                 let mounts: Vec<String> = r
@@ -408,6 +422,16 @@ impl Program {
                             ..world.build_env(&t.name, &b.env)
                         };
                         expects.push((ti, b.expect.clone()));
+                        let no_cache_at =
+                            (b.no_cache && profile.no_cache_splits_held()).then(|| {
+                                events.push(Event::NoCache {
+                                    prune: Vec::new(),
+                                    keys: Vec::new(),
+                                });
+                                event_build.push(build_no);
+                                events.len() - 1
+                            });
+                        let mut dropped = Vec::new();
                         for (ri, r) in b.runs.iter().enumerate() {
                             let mut run_keys = Vec::new();
                             // Per mount, the subdirectory of its cache it shows (`source=`).
@@ -483,6 +507,12 @@ impl Program {
                                     }
                                 };
                                 lock_paths.push(loc.lock_file.clone().unwrap_or(loc.dir.clone()));
+                                if b.no_cache
+                                    && profile.no_cache_drops(&m)
+                                    && !dropped.contains(&id)
+                                {
+                                    dropped.push(id);
+                                }
                                 run_keys.push((id, m.sharing));
                                 subpaths.push(loc.subpath);
                             }
@@ -610,6 +640,11 @@ impl Program {
                             event_build.push(build_no);
                             run_no += 1;
                         }
+                        if let Some(at) = no_cache_at
+                            && let Event::NoCache { prune, .. } = &mut events[at]
+                        {
+                            *prune = dropped;
+                        }
                         events.push(Event::BuildEnd { build: build_no });
                         event_build.push(build_no);
                     }
@@ -667,6 +702,14 @@ impl Program {
         for (ti, ei, layer) in layer_events {
             if let Event::Layer { keys, .. } = &mut tests[ti].events[ei] {
                 keys.clone_from(&layer_keys[layer as usize]);
+            }
+        }
+        let all_keys: Vec<u32> = (0..keys.len() as u32).collect();
+        for t in &mut tests {
+            for e in &mut t.events {
+                if let Event::NoCache { keys: k, .. } = e {
+                    k.clone_from(&all_keys);
+                }
             }
         }
         let buildkit = profile.engine == crate::engine::Engine::BuildKit;

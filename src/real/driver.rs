@@ -338,6 +338,9 @@ struct TestPlan {
     units: Vec<Unit>,
     /// Per build: its Containerfile path, client TMPDIR, and index of its last unit.
     builds: Vec<(PathBuf, PathBuf, usize)>,
+    /// Per build: it runs with `--no-cache` (passed to BuildKit; Buildah's concerns layers,
+    /// which the driver turns off anyway).
+    no_cache: Vec<bool>,
     ctl: PathBuf,
     root: PathBuf,
     server_tmp: PathBuf,
@@ -670,6 +673,7 @@ fn attempt(cfg: &RealConfig, deadline: Instant) -> Result<RealOutcome, RealError
             name: test.name.clone(),
             units: Vec::new(),
             builds: Vec::new(),
+            no_cache: Vec::new(),
             ctl,
             root: troot,
             server_tmp,
@@ -704,6 +708,7 @@ fn attempt(cfg: &RealConfig, deadline: Instant) -> Result<RealOutcome, RealError
                     }
                     plan.builds
                         .push((file, place(root, &client), plan.units.len() - 1));
+                    plan.no_cache.push(b.no_cache);
                 }
                 Step::Prune { .. } if buildkit => {
                     return Err(RealError::Unsupported(
@@ -795,7 +800,12 @@ fn attempt(cfg: &RealConfig, deadline: Instant) -> Result<RealOutcome, RealError
                     std::fs::create_dir_all(client_tmp).map_err(io("client TMPDIR"))?;
                     let log = root.join(format!("t{t}-b{build}.log"));
                     let mut cmd = if buildkit {
-                        let mut c = bin.buildkit_build(&[]);
+                        let flags: &[&str] = if p.no_cache[*build] {
+                            &["--no-cache"]
+                        } else {
+                            &[]
+                        };
+                        let mut c = bin.buildkit_build(flags);
                         c.arg("-f");
                         c
                     } else if remote {

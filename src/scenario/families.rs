@@ -84,6 +84,7 @@ impl Family {
                 TestCase {
                     name: format!("t{i}"),
                     steps: vec![Step::Build(Build {
+                        no_cache: false,
                         source: None,
                         env: Default::default(),
                         runs: vec![RunStep {

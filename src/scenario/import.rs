@@ -238,6 +238,7 @@ pub fn build_of(
     }
     Ok((
         Build {
+            no_cache: false,
             env: BTreeMap::new(),
             runs,
             expect: Expect::Success,

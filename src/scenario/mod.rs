@@ -61,12 +61,18 @@ pub struct Build {
     /// reads back to these runs. Anything that changes the runs sets it to `None`, and the
     /// suite file then gets a Containerfile written from the runs.
     pub source: Option<String>,
+    /// Built with `--no-cache`: no layer is reused, and on BuildKit the build's plain cache
+    /// mounts start from a fresh instance ([`crate::engine::Profile::no_cache_drops`]).
+    pub no_cache: bool,
 }
 
 /// Two builds are equal when they do the same: the text they were read from is not compared.
 impl PartialEq for Build {
     fn eq(&self, o: &Build) -> bool {
-        self.env == o.env && self.runs == o.runs && self.expect == o.expect
+        self.env == o.env
+            && self.runs == o.runs
+            && self.expect == o.expect
+            && self.no_cache == o.no_cache
     }
 }
 
@@ -256,6 +262,9 @@ struct StepFile {
     /// 0-based RUN indices whose unmount fails.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     unmount_fails: Vec<usize>,
+    /// The build runs with `--no-cache`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    no_cache: bool,
 }
 
 impl Suite {
@@ -415,6 +424,7 @@ fn step_from_file(s: &StepFile, dialect: Dialect) -> Result<Step, (String, Strin
         let mut build = build_from_containerfile(text, &s.build_args, dialect)
             .map_err(|p| (".build".to_string(), p))?;
         build.env = s.env.clone();
+        build.no_cache = s.no_cache;
         if !s.build_args.is_empty() {
             // The text needs its build args to read back the same; write the runs instead.
             build.source = None;
@@ -439,10 +449,15 @@ fn step_from_file(s: &StepFile, dialect: Dialect) -> Result<Step, (String, Strin
         }
         return Ok(Step::Build(build));
     }
-    if s.expect_output.is_some() || s.expect_failure.is_some() || !s.unmount_fails.is_empty() {
+    if s.expect_output.is_some()
+        || s.expect_failure.is_some()
+        || !s.unmount_fails.is_empty()
+        || s.no_cache
+    {
         return Err((
             String::new(),
-            "expect_output, expect_failure and unmount_fails belong to build steps".into(),
+            "expect_output, expect_failure, unmount_fails and no_cache belong to build steps"
+                .into(),
         ));
     }
     if s.prune {
@@ -476,6 +491,7 @@ fn step_to_file(s: &Step, dialect: Dialect) -> StepFile {
                 .filter(|(_, r)| r.unmount_fails)
                 .map(|(i, _)| i)
                 .collect(),
+            no_cache: b.no_cache,
             ..StepFile::default()
         },
         Step::Prune { env } => StepFile {

@@ -170,6 +170,7 @@ fn step(shape: &Shape) -> impl Strategy<Value = Step> + use<> {
     let env = shape.env();
     let build = prop::collection::vec(run_step(shape), shape.runs.clone()).prop_map(move |runs| {
         Step::Build(Build {
+            no_cache: false,
             source: None,
             env: env.clone(),
             runs,

@@ -43,12 +43,66 @@ pub struct KeyState {
     /// Bumped whenever the key's directory itself is removed (Buildah: `rm -rf` of the parent
     /// or of an enclosing cache dir): holds of an older generation see a deleted directory.
     pub dir_gen: u32,
+    /// Instances no search finds any more (BuildKit: a `--no-cache` build cleared their index);
+    /// their holders keep using them.
+    dropped: Vec<u32>,
+    /// Held instances a shared request can no longer join (BuildKit: the active shared refs
+    /// were forgotten); each leaves the list when its last holder goes.
+    split: Vec<u32>,
 }
 
 impl KeyState {
     /// How many instances exist (created, held or not).
     pub fn instance_count(&self) -> usize {
         self.instances as usize
+    }
+
+    /// Whether a search still finds instance `inst` (see [`KeyState::drop_index`]).
+    pub fn is_indexed(&self, inst: usize) -> bool {
+        !self.dropped.contains(&(inst as u32))
+    }
+
+    /// How many instances a search finds.
+    pub fn indexed_count(&self) -> usize {
+        self.instances as usize - self.dropped.len()
+    }
+
+    /// Whether a shared request may join held instance `inst` (see [`KeyState::split_held`]).
+    pub fn is_joinable(&self, inst: usize) -> bool {
+        !self.split.contains(&(inst as u32))
+    }
+
+    /// Whether some instance is dropped from the index or unjoinable (a shared request's
+    /// decision then depends on more than the holds' modes).
+    pub fn has_flags(&self) -> bool {
+        !self.dropped.is_empty() || !self.split.is_empty()
+    }
+
+    /// No later search finds any instance that exists now.
+    pub fn drop_index(&mut self) {
+        for i in 0..self.instances {
+            if !self.dropped.contains(&i) {
+                self.dropped.push(i);
+            }
+        }
+    }
+
+    /// No later shared request joins an instance held now.
+    pub fn split_held(&mut self) {
+        for (i, _) in &self.held {
+            if !self.split.contains(i) {
+                self.split.push(*i);
+            }
+        }
+    }
+
+    /// The instances a search no longer finds, and the held ones no shared request joins, in a
+    /// canonical order (for state digests).
+    pub fn flags(&self) -> (Vec<u32>, Vec<u32>) {
+        let (mut d, mut s) = (self.dropped.clone(), self.split.clone());
+        d.sort_unstable();
+        s.sort_unstable();
+        (d, s)
     }
 
     /// True when nobody holds instance `inst`.
@@ -115,12 +169,17 @@ impl KeyState {
             self.held.swap(p, last);
             self.held.remove(last);
         }
+        if !self.split.is_empty() && self.is_free(inst as usize) {
+            self.split.retain(|&i| i != inst);
+        }
         Some(inst as usize)
     }
 
     /// Drops every hold of `owner` (its build process exited; the kernel drops its locks).
     pub fn release_owner(&mut self, owner: u32) {
         self.held.retain(|(_, h)| h.holder.owner != owner);
+        let held = &self.held;
+        self.split.retain(|&i| held.iter().any(|(j, _)| *j == i));
     }
 
     /// The instance `holder` holds, if any.
@@ -152,6 +211,8 @@ impl KeyState {
         self.instances = 0;
         self.lock_gen = 0;
         self.dir_gen = 0;
+        self.dropped.clear();
+        self.split.clear();
     }
 }
 

@@ -10,6 +10,7 @@ use mountfuzz::scenario::{Build, CacheOp, Expect, RunStep, Step, Suite, TestCase
 pub fn pair(name: &str, m: MountSpec, env: BTreeMap<String, String>) -> Suite {
     let build = |ops: Vec<CacheOp>| {
         Step::Build(Build {
+            no_cache: false,
             source: None,
             env: env.clone(),
             runs: vec![RunStep {

@@ -1,0 +1,45 @@
+//! Small suites from Dockerfile texts, and every execution of a program by brute force (every
+//! order, no reduction), for tests whose claims are about all orders.
+
+use mountfuzz::check::Oracles;
+use mountfuzz::engine::Engine;
+use mountfuzz::explore::{Machine, Program};
+use mountfuzz::scenario::Suite;
+
+/// A suite of tests, each building its Dockerfiles in order; `true` beside a Dockerfile builds
+/// it with `--no-cache`.
+pub fn suite_of(tests: &[(&str, &[(&str, bool)])]) -> Suite {
+    let mut toml = String::from("name = \"brute\"\n");
+    for (name, builds) in tests {
+        toml.push_str(&format!("[[test]]\nname = \"{name}\"\n"));
+        for (b, no_cache) in *builds {
+            toml.push_str(&format!("[[test.step]]\nbuild = \"\"\"\n{b}\"\"\"\n"));
+            if *no_cache {
+                toml.push_str("no_cache = true\n");
+            }
+        }
+    }
+    Suite::from_toml(&toml, "brute.toml", Engine::BuildKit.dialect()).unwrap()
+}
+
+/// Every complete execution of `prog` under `oracles`, as the machine it ends in, with its
+/// history recorded.
+pub fn finals<'p>(prog: &'p Program, oracles: Oracles) -> Vec<Machine<'p>> {
+    let mut m = Machine::new(prog, oracles);
+    m.record();
+    let mut out = Vec::new();
+    let mut stack = vec![m];
+    while let Some(m) = stack.pop() {
+        let enabled: Vec<usize> = (0..prog.tests.len()).filter(|&t| m.enabled(t)).collect();
+        if enabled.is_empty() {
+            out.push(m);
+            continue;
+        }
+        for t in enabled {
+            let mut next = m.clone();
+            next.advance(t);
+            stack.push(next);
+        }
+    }
+    out
+}
