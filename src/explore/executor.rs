@@ -1628,9 +1628,15 @@ impl<'p> Machine<'p> {
         for (k, state) in self.table.keys.iter().enumerate() {
             h.write_u32(state.lock_gen);
             h.write_u32(state.dir_gen);
-            let (dropped, split) = state.flags();
-            for i in dropped.iter().chain([&u32::MAX]).chain(&split) {
-                h.write_u32(*i);
+            // Dropped instances, a separator, unjoinable ones: just the separator in the usual
+            // case, with nothing allocated (digests run at every step when states are counted).
+            if state.has_flags() {
+                let (dropped, split) = state.flags();
+                for i in dropped.iter().chain([&u32::MAX]).chain(&split) {
+                    h.write_u32(*i);
+                }
+            } else {
+                h.write_u32(u32::MAX);
             }
             for inst in 0..state.instance_count() {
                 let mut holds: Vec<_> = state
