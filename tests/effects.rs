@@ -303,6 +303,33 @@ fn exec_form_and_syntax_errors() {
     )
     .unwrap_err();
     assert!(e.contains("out of range"), "{e}");
+    // The same after a here-document whose body holds a lone quote, which a quote-tracking
+    // scan read as opening a string (a CI fuzz crash): the parser's own tokens decide.
+    let e = of_run(
+        &Command::Shell("cat <<EOF\nval'ue\nEOF\ncat 66666666666666666666<<A\nx\nA\n".into()),
+        &mounts,
+        "/",
+        &BTreeMap::new(),
+    )
+    .unwrap_err();
+    assert!(e.contains("file descriptor 66666666666666666666"), "{e}");
+    // Digits in quotes, or apart from the operator, are words, not descriptors.
+    for ok in [
+        "echo '66666666666666666666>' > /c/f",
+        "echo 66666666666666666666 > /c/f",
+    ] {
+        of_run(&Command::Shell(ok.into()), &mounts, "/", &BTreeMap::new()).unwrap();
+    }
+    // A directory-stack tilde whose number overflows (the word parser panicked on it) is a
+    // word known only when the build runs.
+    let fx = of_run(
+        &Command::Shell("cp ~+99999999999999999999999/x /c/f; ls ~99999999999999999999999".into()),
+        &mounts,
+        "/",
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    assert_eq!(fx.commands.len(), 2, "{fx:?}");
 }
 
 /// Quotes group words; `;` and `&&` split commands only outside quotes.
