@@ -81,7 +81,10 @@ pub fn check(
             let config = RunConfig {
                 suite,
                 profile: Profile::new(engine),
-                world: World::new(Topology::Local, Remedy::None),
+                world: World {
+                    torn_writes: intent.oracles().has(crate::check::Oracle::TornRead),
+                    ..World::new(Topology::Local, Remedy::None)
+                },
                 sharing: None,
                 strategy: Strategy::Dfs { por: true },
                 budget: Budget::new(u64::MAX, seconds),

@@ -173,6 +173,17 @@ struct Cx {
     outside: usize,
 }
 
+/// How a command puts bytes in a file.
+#[derive(Clone, Copy)]
+enum Put {
+    /// Opened with `O_TRUNC`, then written (`>`, `cp`, `tee`).
+    Write,
+    /// `>>`, `tee -a`.
+    Append,
+    /// At once: a rename (`sed -i`, `mv` within one mount), one `truncate` call, a new link.
+    Replace,
+}
+
 /// What one command produces while it is classified.
 struct Acc {
     ops: Vec<CacheOp>,
@@ -382,6 +393,35 @@ impl Cx {
         }
     }
 
+    /// The mount a path lies in, counting nothing (see [`Self::place`]).
+    fn mount_of(&self, w: &Word) -> Option<usize> {
+        match w {
+            Word::Lit(p) => {
+                let abs = if p.starts_with('/') {
+                    p.clone()
+                } else {
+                    resolve(self.cwd.as_ref()?, p)
+                };
+                self.locate(&abs).map(|(m, _)| m)
+            }
+            Word::Dyn(_) => self.mount_of_dyn(w),
+            Word::Glob(_) => None,
+        }
+    }
+
+    /// The mount a word known only at build time lies in, from its literal directory part
+    /// (`/c/f.$$` is in the mount at `/c`): enough to know a `mv` from it renames.
+    fn mount_of_dyn(&self, w: &Word) -> Option<usize> {
+        let Word::Dyn(raw) = w else { return None };
+        let lit = &raw[..raw.find(['$', '`', '"', '\'', '\\']).unwrap_or(raw.len())];
+        let (dir, _) = lit.rsplit_once('/')?;
+        if !lit.starts_with('/') {
+            return None;
+        }
+        self.locate(if dir.is_empty() { "/" } else { dir })
+            .map(|(m, _)| m)
+    }
+
     fn locate(&self, abs: &str) -> Option<(usize, String)> {
         self.targets
             .iter()
@@ -511,21 +551,14 @@ impl Cx {
         }
     }
 
-    fn write(&mut self, acc: &mut Acc, w: &Word, data: &str, append: bool, text: &str) {
+    fn write(&mut self, acc: &mut Acc, w: &Word, data: &str, put: Put, text: &str) {
         match self.place(w) {
             Place::Cache(m, rel) if !rel.is_empty() && !matches!(w, Word::Glob(_)) => {
-                acc.op(if append {
-                    CacheOp::Append {
-                        mount: m,
-                        file: rel,
-                        data: data.into(),
-                    }
-                } else {
-                    CacheOp::Write {
-                        mount: m,
-                        file: rel,
-                        data: data.into(),
-                    }
+                let (mount, file, data) = (m, rel, data.into());
+                acc.op(match put {
+                    Put::Append => CacheOp::Append { mount, file, data },
+                    Put::Write => CacheOp::Write { mount, file, data },
+                    Put::Replace => CacheOp::Replace { mount, file, data },
                 })
             }
             Place::Cache(m, rel) => self.opaque_at(acc, m, &rel, text, true),
@@ -637,7 +670,8 @@ impl Cx {
                 let a = args(rest, &[]);
                 let append = a.flags.contains('a') || a.long.contains(&"--append");
                 for w in a.operands {
-                    self.write(acc, w, "(standard input of tee)", append, text);
+                    let put = if append { Put::Append } else { Put::Write };
+                    self.write(acc, w, "(standard input of tee)", put, text);
                 }
             }
             "touch" | "mkdir" => {
@@ -676,7 +710,7 @@ impl Cx {
             "truncate" => {
                 let a = args(rest, &["-s", "--size", "-r", "--reference"]);
                 for w in a.operands {
-                    self.write(acc, w, "(truncated)", false, text);
+                    self.write(acc, w, "(truncated)", Put::Replace, text);
                 }
             }
             "sed" => {
@@ -688,7 +722,7 @@ impl Cx {
                 for w in a.operands.iter().skip(usize::from(!script_given)) {
                     self.read(acc, w, tolerate, text);
                     if in_place {
-                        self.write(acc, w, &format!("({text})"), false, text);
+                        self.write(acc, w, &format!("({text})"), Put::Replace, text);
                     }
                 }
             }
@@ -701,7 +735,7 @@ impl Cx {
                     if targets.is_empty() {
                         return;
                     }
-                    self.write(acc, link, &data, false, text);
+                    self.write(acc, link, &data, Put::Replace, text);
                 }
             }
             n if NO_FILES.contains(&n) => {
@@ -801,6 +835,25 @@ impl Cx {
         };
         let into_dir = srcs.len() > 1 || dst.text().ends_with('/');
         for src in srcs {
+            // What arrives at the destination.
+            let file = match (into_dir, src.lit()) {
+                (true, Some(s)) => Word::Lit(format!(
+                    "{}/{}",
+                    dst.text().trim_end_matches('/'),
+                    base(s.trim_end_matches('/'))
+                )),
+                (true, None) => Word::Dyn(dst.text().to_string()),
+                (false, _) => (*dst).clone(),
+            };
+            // `mv` within one mount is a rename: the destination is replaced at once. Across
+            // mounts (EXDEV) and for `cp` the destination is opened with O_TRUNC and written.
+            // Either way the source counts as read: a rename of a file another build is still
+            // writing moves its partial bytes into place, and the model's replace does not
+            // carry that state along, so the torn-read oracle judges it at the source.
+            let renames = name == "mv" && {
+                let from = self.mount_of(src);
+                from.is_some() && from == self.mount_of(&file)
+            };
             let sp = self.place(src);
             // What leaves the source.
             match &sp {
@@ -813,26 +866,11 @@ impl Cx {
                 Place::Outside => {}
                 Place::Unknown => self.opaque_all(acc, text, name == "mv"),
             }
-            // What arrives at the destination.
-            let file = match (into_dir, src.lit()) {
-                (true, Some(s)) => Word::Lit(format!(
-                    "{}/{}",
-                    dst.text().trim_end_matches('/'),
-                    base(s.trim_end_matches('/'))
-                )),
-                (true, None) => Word::Dyn(dst.text().to_string()),
-                (false, _) => (*dst).clone(),
-            };
             if recursive {
                 self.tree(acc, dst, true, text);
             } else {
-                self.write(
-                    acc,
-                    &file,
-                    &format!("(copy of {})", src.text()),
-                    false,
-                    text,
-                );
+                let put = if renames { Put::Replace } else { Put::Write };
+                self.write(acc, &file, &format!("(copy of {})", src.text()), put, text);
             }
             if let (true, Place::Cache(m, rel)) = (name == "mv", sp)
                 && !rel.is_empty()

@@ -227,7 +227,11 @@ pub fn schedule(data: &[u8]) {
         BuildahVersion::V1_28
     });
     let world = match (input.shared, input.remote) {
-        (true, _) => World::new(Topology::Local, Remedy::None),
+        // Tests that share caches: with each write's open and bytes apart (torn writes).
+        (true, _) => World {
+            torn_writes: true,
+            ..World::new(Topology::Local, Remedy::None)
+        },
         (false, true) => World::new(Topology::Remote, Remedy::ServerEnv),
         (false, false) => World::new(Topology::Local, Remedy::None),
     };
@@ -235,13 +239,14 @@ pub fn schedule(data: &[u8]) {
     let s = calibrate(&s, profile, &world).expect("generated suites compile");
     let prog = Program::compile(&s, profile, &world).expect("generated suites compile");
     let n = prog.tests.len() as u8;
-    // At most 128 choices: more than the events of any suite the bytes can describe (4 tests of
-    // 4 steps of at most 7 events); longer inputs would only add choices the replay skips.
+    // At most 192 choices: more than the events of any suite the bytes can describe (4 tests of
+    // 4 steps of at most 11 events: acquire, 4 operations, 4 write opens, release, end); longer
+    // inputs would only add choices the replay skips.
     let schedule = Schedule(
         input
             .schedule
             .iter()
-            .take(128)
+            .take(192)
             .map(|b| (b % n) as u32)
             .collect(),
     );

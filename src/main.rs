@@ -489,8 +489,15 @@ fn cmd_run(a: RunArgs) -> Result<u8, String> {
     }
     let profile = profile(a.engine, &a.fixes);
     let suite = scenario::load(&a.suite, a.engine.dialect()).map_err(|e| e.to_string())?;
+    let oracles = if a.oracles.is_empty() {
+        a.intent.oracles()
+    } else {
+        Oracles::of(&a.oracles)
+    };
     let world = World {
         layer_cache: a.layers,
+        // The torn-read oracle needs writes that have a moment in flight.
+        torn_writes: oracles.has(mountfuzz::check::Oracle::TornRead),
         ..World::new(a.topology, a.remedy)
     };
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr())
@@ -506,11 +513,7 @@ fn cmd_run(a: RunArgs) -> Result<u8, String> {
         strategy: a.strategy,
         budget: Budget::new(a.schedules, a.seconds),
         options: Options {
-            oracles: if a.oracles.is_empty() {
-                a.intent.oracles()
-            } else {
-                Oracles::of(&a.oracles)
-            },
+            oracles,
             count_states: !a.no_count_states,
             seed: a.seed,
             shard: (a.shard.0, a.shard.1),

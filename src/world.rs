@@ -119,6 +119,11 @@ pub struct World {
     /// default: every build is taken as distinct (the real driver makes its builds distinct by
     /// nonces and `--layers=false`).
     pub layer_cache: bool,
+    /// Whether a write that opens its file with `O_TRUNC` (`echo … > f`, `cp`, `tee`) has a
+    /// moment, between the open and its bytes landing, when another build sees the file empty:
+    /// what the torn-read oracle needs ([`crate::check::Oracle::TornRead`]). Off by default:
+    /// each write is one step.
+    pub torn_writes: bool,
 }
 
 impl World {
@@ -131,6 +136,7 @@ impl World {
             global_tmpdir: "/tmp/remote-tests".into(),
             host_uid: 0,
             layer_cache: false,
+            torn_writes: false,
         }
     }
 

@@ -40,6 +40,14 @@ fn w(file: &str, data: &str) -> CacheOp {
         data: data.into(),
     }
 }
+/// A replace at once (a rename, one truncate, a new link).
+fn rep(file: &str, data: &str) -> CacheOp {
+    Replace {
+        mount: 0,
+        file: file.into(),
+        data: data.into(),
+    }
+}
 fn r(file: &str) -> CacheOp {
     Read {
         mount: 0,
@@ -162,11 +170,16 @@ fn file_commands_are_precise() {
         "copy into a cache"
     );
     assert_eq!(ops("cp /c/x /out/x"), vec![r("x")], "copy out of a cache");
+    // Within one mount a rename: the destination is replaced at once.
     assert_eq!(
         ops("mv /c/a /c/d/"),
         vec![
             r("a"),
-            w("d/a", "(copy of /c/a)"),
+            Replace {
+                mount: 0,
+                file: "d/a".into(),
+                data: "(copy of /c/a)".into()
+            },
             Remove {
                 mount: 0,
                 file: "a".into()
@@ -191,13 +204,13 @@ fn file_commands_are_precise() {
             dir: "sub".into()
         }]
     );
-    assert_eq!(ops("ln -sf /opt/x /c/link"), vec![w("link", "-> /opt/x")]);
+    assert_eq!(ops("ln -sf /opt/x /c/link"), vec![rep("link", "-> /opt/x")]);
     assert_eq!(ops("stat /c/a"), vec![look("a", true)]);
     assert_eq!(ops("chmod 644 /c/a"), vec![look("a", true)]);
-    assert_eq!(ops("truncate -s 0 /c/a"), vec![w("a", "(truncated)")]);
+    assert_eq!(ops("truncate -s 0 /c/a"), vec![rep("a", "(truncated)")]);
     assert_eq!(
         ops("sed -i s/a/b/ /c/conf"),
-        vec![r("conf"), w("conf", "(sed -i s/a/b/ /c/conf)")]
+        vec![r("conf"), rep("conf", "(sed -i s/a/b/ /c/conf)")]
     );
     assert_eq!(
         ops("ls -la /c"),

@@ -271,21 +271,7 @@ fn dpor_explores_one_execution_per_trace_and_every_final_state_with_layers() {
         ] {
             let prog = compile(s, engine, topology);
             assert!(!prog.layers.is_empty());
-            let census = mountfuzz::explore::traces::census(&prog, Oracles::none(), 200_000)
-                .expect("small enough to enumerate");
-            let opts = Options {
-                oracles: Oracles::none(),
-                ..Options::default()
-            };
-            let (_, counts, finals) =
-                mountfuzz::explore::dpor::finals(&prog, Budget::new(1_000_000, 30.0), &opts);
-            assert_eq!(
-                (counts.executions, counts.blocked),
-                (census.traces, 0),
-                "{engine} {topology:?}: {s:?}"
-            );
-            assert_eq!(finals, census.finals, "{engine} {topology:?}");
-            assert!(census.traces > 1);
+            common::assert_dpor_matches_census(&prog, &format!("{engine} {topology:?}: {s:?}"));
             checked += 1;
         }
     }

@@ -683,9 +683,10 @@ fn a_build_with_independent_caches_is_proved_group_by_group_and_its_hazards_stil
 
 #[test]
 fn a_prune_beside_the_builds_takes_cache_content_a_later_run_needs() {
+    // Locked, so the copies never meet mid-write (a shared cache would be a torn read, MF017).
     let text = "FROM alpine
-RUN --mount=type=cache,id=dl,target=/dl echo pkg > /dl/pkg.tar
-RUN --mount=type=cache,id=dl,target=/dl cat /dl/pkg.tar > /pkg.tar
+RUN --mount=type=cache,id=dl,target=/dl,sharing=locked echo pkg > /dl/pkg.tar
+RUN --mount=type=cache,id=dl,target=/dl,sharing=locked cat /dl/pkg.tar > /pkg.tar
 ";
     for engine in [Engine::BuildKit, "buildah@1.39".parse().unwrap()] {
         let opts = Options {

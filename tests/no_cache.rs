@@ -116,14 +116,5 @@ fn dpor_covers_the_orders_of_a_no_cache_build() {
         ("b", &[(mount, true)]),
     ]);
     let prog = compile(&s, Engine::BuildKit);
-    let census = explore::traces::census(&prog, Oracles::none(), 200_000).unwrap();
-    let opts = explore::Options {
-        oracles: Oracles::none(),
-        ..explore::Options::default()
-    };
-    let (_, counts, finals) =
-        explore::dpor::finals(&prog, explore::Budget::new(1_000_000, 30.0), &opts);
-    assert!(census.traces > 1);
-    assert_eq!((counts.executions, counts.blocked), (census.traces, 0));
-    assert_eq!(finals, census.finals);
+    common::assert_dpor_matches_census(&prog, "a --no-cache build beside a reader");
 }

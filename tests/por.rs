@@ -24,15 +24,17 @@ fn profile(engine: Engine, fixes: &[Quirk]) -> Profile {
     )
 }
 
-fn world(remote: bool) -> World {
+fn world(remote: bool, torn: bool) -> World {
     let topology = if remote {
         Topology::Remote
     } else {
         Topology::Local
     };
-    // Layer reuse on, so builds that make identical layers meet at them.
+    // Layer reuse on, so builds that make identical layers meet at them; with `torn`, each write
+    // through O_TRUNC is two events (the open, the bytes), as under the shared-cache intent.
     World {
         layer_cache: true,
+        torn_writes: torn,
         ..World::new(topology, Remedy::None)
     }
 }
@@ -107,10 +109,11 @@ fn por_finds_what_plain_dfs_finds_on_suites_that_share() {
     let (compared, violated, cut) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
     let layered = AtomicU64::new(0);
     let dropping = AtomicU64::new(0);
+    let (torn_checked, torn_reads) = (AtomicU64::new(0), AtomicU64::new(0));
     let config = mountfuzz::testing::proptest_config("proptest-regressions/por.txt", 4_000);
     let cases = config.cases as u64;
-    proptest!(config, |((s, engine, remote, fixes) in setting(), pick in 0..=Oracle::ALL.len())| {
-        let prog = Program::compile(&s, profile(engine, &fixes), &world(remote)).unwrap();
+    proptest!(config, |((s, engine, remote, fixes) in setting(), pick in 0..=Oracle::ALL.len(), torn in prop::bool::weighted(0.3))| {
+        let prog = Program::compile(&s, profile(engine, &fixes), &world(remote, torn)).unwrap();
         // At stake only where the tests share: a suite that shares nothing is proved statically.
         prop_assume!(explore::no_search(&prog).is_none());
         let oracles = match Oracle::ALL.get(pick) {
@@ -143,6 +146,12 @@ fn por_finds_what_plain_dfs_finds_on_suites_that_share() {
         if found(&plain).is_some() {
             violated.fetch_add(1, Relaxed);
         }
+        if torn && pick < Oracle::ALL.len() && Oracle::ALL[pick] == Oracle::TornRead {
+            torn_checked.fetch_add(1, Relaxed);
+            if found(&plain).is_some() {
+                torn_reads.fetch_add(1, Relaxed);
+            }
+        }
     });
     let (compared, violated, cut) = (
         compared.into_inner(),
@@ -150,9 +159,13 @@ fn por_finds_what_plain_dfs_finds_on_suites_that_share() {
         cut.into_inner(),
     );
     let (layered, dropping) = (layered.into_inner(), dropping.into_inner());
+    let (torn_checked, torn_reads) = (torn_checked.into_inner(), torn_reads.into_inner());
     eprintln!(
-        "{compared} suites compared ({violated} with a violation, {layered} with reused layers, {dropping} with a BuildKit --no-cache build), {cut} too large for plain DFS"
+        "{compared} suites compared ({violated} with a violation, {layered} with reused layers, {dropping} with a BuildKit --no-cache build; {torn_checked} with torn writes checked for torn reads alone, {torn_reads} of them torn), {cut} too large for plain DFS"
     );
+    // tests/torn.rs checks the oracle where a torn read is sure to be at stake; here torn
+    // worlds are only a part of the suites DPOR and plain DFS must agree on.
+    assert!(torn_checked > 0, "no torn world checked for torn reads");
     assert!(
         dropping * 20 >= compared,
         "{dropping} of {compared} have a --no-cache build"
@@ -225,8 +238,9 @@ proptest! {
     fn events_the_relation_calls_independent_commute(
         (s, engine, remote, fixes) in setting(),
         walk in prop::collection::vec(any::<u32>(), 1..60),
+        torn in any::<bool>(),
     ) {
-        let prog = Program::compile(&s, profile(engine, &fixes), &world(remote)).unwrap();
+        let prog = Program::compile(&s, profile(engine, &fixes), &world(remote, torn)).unwrap();
         let mut m = Machine::new(&prog, Oracles::all());
         let n = prog.tests.len();
         for w in walk {

@@ -458,11 +458,13 @@ impl<'p> Machine<'p> {
             return;
         };
         let now = self.cells[k][idx];
-        // The same bytes as it read, or as it writes, lose nothing, whoever wrote them since.
+        // The same bytes as it read, or as it writes, lose nothing, whoever wrote them since;
+        // nor does a write still in flight (its bytes land after, and are judged at its open).
         if (sk as usize, si as usize) != (k, idx)
             || now.value == then.value
             || now.value == value
             || now.writers == t as u32
+            || Some(now.value) == self.prog.torn
         {
             return;
         }
@@ -841,22 +843,39 @@ impl<'p> Machine<'p> {
                 let (k, idx, cell_id) = (sk, idx, cell);
                 match op {
                     OpKind::Write => {
-                        self.lost_update_check(t, k, idx, *value);
+                        // At a write's open (torn writes) the update is judged by the bytes
+                        // that follow; at those bytes the file is this test's own already.
+                        let lands = if Some(*value) == prog.torn {
+                            match prog.tests[t].events.get(self.pc[t] as usize) {
+                                Some(Event::Op { value, .. }) => *value,
+                                _ => *value,
+                            }
+                        } else {
+                            *value
+                        };
+                        self.lost_update_check(t, k, idx, lands);
                         self.cells[k][idx] = Cell {
                             value: *value,
                             writers: t as u32,
                         };
                         self.say(t, Some(k), |m| {
-                            format!(
-                                "write {} = {:?}",
-                                m.prog.files[*file as usize],
-                                m.value_text(*value)
-                            )
+                            if Some(*value) == m.prog.torn {
+                                format!(
+                                    "open {} for writing (O_TRUNC): empty until its bytes land",
+                                    m.prog.files[*file as usize]
+                                )
+                            } else {
+                                format!(
+                                    "write {} = {:?}",
+                                    m.prog.files[*file as usize],
+                                    m.value_text(*value)
+                                )
+                            }
                         });
                     }
                     OpKind::Append => {
                         let old = self.cells[k][idx];
-                        let text = if old.value == ABSENT {
+                        let text = if old.value == ABSENT || Some(old.value) == self.prog.torn {
                             self.value_text(*value).to_string()
                         } else {
                             format!(
@@ -901,6 +920,18 @@ impl<'p> Machine<'p> {
                                 .is_some()
                                 .then(|| self.value_text(cell.value).to_string());
                             self.mark_read(text);
+                            // Another test's write is in flight: opened, bytes not there yet.
+                            if Some(cell.value) == self.prog.torn && cell.writers != t as u32 {
+                                let writer = cell.writers as usize;
+                                self.violate(Oracle::TornRead, t, Some(k), |m| {
+                                    format!(
+                                        "{} read {} while {} was writing it: opened with O_TRUNC, its bytes not there yet, so the read saw it empty",
+                                        m.prog.tests[t].name,
+                                        m.prog.files[*file as usize],
+                                        m.prog.tests[writer].name
+                                    )
+                                });
+                            }
                             let others = if cell.writers == t as u32 {
                                 Vec::new()
                             } else {

@@ -281,6 +281,10 @@ pub struct Program {
     /// The layers two or more builds would make alike, on an engine that reuses them
     /// ([`Profile::reuses_identical_runs`]): per layer, the first RUN that makes it, for reports.
     pub layers: Vec<String>,
+    /// With [`World::torn_writes`]: the value a file holds between the open of a write
+    /// (`O_TRUNC`: empty) and its bytes landing. Its text is empty, like value 0, but a read that
+    /// finds it saw a write in flight.
+    pub torn: Option<u32>,
 }
 
 /// A RUN of a suite: (test, step, RUN) indices.
@@ -391,6 +395,11 @@ impl Program {
         let (mut files, mut file_ids) = (Vec::new(), HashMap::new());
         let (mut values, mut value_ids) = (vec![String::new()], HashMap::new());
         value_ids.insert(String::new(), 0);
+        // The in-flight value: empty text, never interned by its text.
+        let torn = world.torn_writes.then(|| {
+            values.push(String::new());
+            (values.len() - 1) as u32
+        });
         let mut expects = Vec::new();
         let mut static_violations = Vec::new();
         let mut notes = Vec::new();
@@ -539,7 +548,8 @@ impl Program {
                             }
                             for op in &r.ops {
                                 let (mount, kind, file, data) = match op {
-                                    CacheOp::Write { mount, file, data } => {
+                                    CacheOp::Write { mount, file, data }
+                                    | CacheOp::Replace { mount, file, data } => {
                                         (*mount, OpKind::Write, file.as_str(), data.as_str())
                                     }
                                     CacheOp::Append { mount, file, data } => {
@@ -595,6 +605,23 @@ impl Program {
                                 // "file" is the subdirectory it empties.
                                 let file = crate::engine::path::join(&subpaths[mount], file);
                                 let file = intern(&mut files, &mut file_ids, &file);
+                                // A write through `O_TRUNC` empties the file before its bytes
+                                // land: with torn writes, that moment is an event of its own
+                                // (a rename, `Replace`, has none).
+                                if let (Some(torn), CacheOp::Write { .. }) = (torn, op) {
+                                    events.push(Event::Op {
+                                        run: run_no,
+                                        key: *key,
+                                        op: OpKind::Write,
+                                        file,
+                                        value: torn,
+                                        store: *key,
+                                        cell: file,
+                                        readonly: r.mounts[mount].readonly,
+                                        removal: NO_REMOVAL,
+                                    });
+                                    event_build.push(build_no);
+                                }
                                 events.push(Event::Op {
                                     run: run_no,
                                     key: *key,
@@ -961,6 +988,7 @@ impl Program {
         }
         Ok(Program {
             layers,
+            torn,
             markers_over,
             notes,
             test_keys,
@@ -1010,6 +1038,7 @@ impl Program {
             notes: self.notes.clone(),
             markers_over: self.markers_over.clone(),
             layers: self.layers.clone(),
+            torn: self.torn,
         }
     }
 

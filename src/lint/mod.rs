@@ -941,10 +941,12 @@ fn suite(name: &str, text: &str, opts: &Options) -> Result<FileReport, BadInput>
 }
 
 /// The world lint explores in: its copies stand for builds that differ (other commits, other
-/// build args), so no copy reuses another's layers.
+/// build args), so no copy reuses another's layers; writes have their moment in flight, for the
+/// torn-read rule (MF017).
 fn lint_world(topology: Topology) -> World {
     World {
         layer_cache: false,
+        torn_writes: true,
         ..World::new(topology, Remedy::None)
     }
 }

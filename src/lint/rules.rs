@@ -276,6 +276,17 @@ pub const RULES: &[Rule] = &[
         source: "https://github.com/containers/buildah/blob/main/pkg/parse/parse.go",
         how: "static",
     },
+    Rule {
+        id: "MF017",
+        name: "torn-read",
+        title: "a RUN reads a cache file while another build is writing it",
+        description: "A shell redirection (`> file`), `cp` and `tee` open their file with O_TRUNC, then write: between the two, a build reading the file on a shared cache sees it empty or in part, and goes on with that.",
+        fix: "write to a file of this build's own beside it, then `mv` it into place (a rename is atomic), or sharing=locked",
+        severity: Severity::Warning,
+        engines: "all",
+        source: "https://pubs.opengroup.org/onlinepubs/9799919799/functions/rename.html",
+        how: "explored",
+    },
 ];
 
 /// The rule with this ID.
@@ -306,6 +317,7 @@ pub fn for_violation(
         Oracle::Deadlock => "MF011",
         Oracle::ToolContention => "MF002",
         Oracle::LostUpdate => "MF012",
+        Oracle::TornRead => "MF017",
         Oracle::Expectation if alone || pruned => "MF007",
         Oracle::Expectation => "MF013",
         Oracle::Isolation => "MF010",

@@ -62,9 +62,11 @@ impl RealConfig {
     /// A run of `units` of `suite` in `world` on Buildah 1.28 / podman 4.3, the host's engines.
     ///
     /// Every build it runs is distinct (a nonce in every BuildKit RUN, `--layers=false` for
-    /// podman), so the world's layer cache is off: the model runs every RUN too.
+    /// podman), so the world's layer cache is off: the model runs every RUN too. A write's
+    /// moment in flight cannot be held open on a real engine, so writes are one step here.
     pub fn new(suite: Suite, mut world: World, units: Schedule, deadline: Duration) -> RealConfig {
         world.layer_cache = false;
+        world.torn_writes = false;
         RealConfig {
             suite,
             world,
@@ -202,17 +204,17 @@ impl Binaries {
         c
     }
 
-    /// BuildKit: the dir of this run's control cache (marked `run-NONCE`) in which unit
-    /// `id`'s gate has touched `at-ID`.
-    fn find_ctl(&self, nonce: &str, id: &str) -> Option<PathBuf> {
+    /// BuildKit: the dir of an instance of this run's control cache (marked `run-NONCE`) that
+    /// holds `file` (`at-ID` from a gate, `done-ID` from a work RUN). Under load the daemon
+    /// has given a RUN's shared control mount a new, empty instance while a gate held the
+    /// old one (seen on Docker 26.1.5), so each file is looked for in every instance.
+    fn find_ctl(&self, nonce: &str, file: &str) -> Option<PathBuf> {
         let overlay = self.buildkit.as_ref()?;
         std::fs::read_dir(overlay)
             .ok()?
             .flatten()
             .map(|e| e.path().join("diff"))
-            .find(|d| {
-                d.join(format!("at-{id}")).exists() && d.join(format!("run-{nonce}")).exists()
-            })
+            .find(|d| d.join(file).exists() && d.join(format!("run-{nonce}")).exists())
     }
 
     /// A remote build against `sock`; with the engine's own client `ctl` is a `-v` volume.
@@ -370,13 +372,16 @@ fn safe(data: &str) -> Result<(), RealError> {
     }
 }
 
+/// The work RUN's script; `mark` (BuildKit: ` /ctl/run-NONCE`) marks the control cache
+/// instance it mounted, as the gate marks its own.
 fn work_script(
     id: &str,
+    mark: &str,
     mounts: &[MountSpec],
     ops: &[CacheOp],
 ) -> Result<(String, usize), RealError> {
     let path = |m: usize, f: &str| format!("{}/{}", mounts[m].target.trim_end_matches('/'), f);
-    let mut parts = vec!["set -e".to_string(), format!("touch /ctl/began-{id}")];
+    let mut parts = vec!["set -e".to_string(), format!("touch /ctl/began-{id}{mark}")];
     let mut reads = 0;
     for op in ops {
         parts.push(match op {
@@ -387,6 +392,11 @@ fn work_script(
             CacheOp::Append { mount, file, data } => {
                 safe(data)?;
                 format!("echo \"{data}\" >> {}", path(*mount, file))
+            }
+            CacheOp::Replace { mount, file, data } => {
+                safe(data)?;
+                let p = path(*mount, file);
+                format!("echo \"{data}\" > {p}.new-{id}; mv {p}.new-{id} {p}")
             }
             CacheOp::Read { mount, file } => {
                 let p = path(*mount, file);
@@ -463,7 +473,7 @@ fn containerfile(
                 m.id = Some(format!("mf{n}-{key}"));
             }
         }
-        let (script, n) = work_script(&id, &mounts, &r.ops)?;
+        let (script, n) = work_script(&id, &mark, &mounts, &r.ops)?;
         reads.push(n);
         let flags: Vec<String> = mounts
             .iter()
@@ -828,17 +838,26 @@ fn attempt(cfg: &RealConfig, deadline: Instant) -> Result<RealOutcome, RealError
                 if let Some(n) = &style.nonce {
                     let mut found = None;
                     wait_for(deadline, &format!("the gate of unit {}", unit.id), || {
-                        found = bin.find_ctl(n, &unit.id);
+                        found = bin.find_ctl(n, &format!("at-{}", unit.id));
                         found.is_some() || g.exited().is_some()
                     })?;
                     ctl = found.unwrap_or_else(|| root.join("ctl"));
                 }
                 std::fs::write(ctl.join(format!("go-{}", unit.id)), b"")
                     .map_err(io("gate file"))?;
-                let done = ctl.join(format!("done-{}", unit.id));
+                let mut done = ctl.join(format!("done-{}", unit.id));
                 wait_for(deadline, &format!("unit {} of {}", unit.id, p.name), || {
+                    if let Some(n) = &style.nonce
+                        && let Some(d) = bin.find_ctl(n, &format!("done-{}", unit.id))
+                    {
+                        done = d.join(format!("done-{}", unit.id));
+                    }
                     done.exists() || g.exited().is_some()
                 })?;
+                // The work RUN's marks are where it left them.
+                if let Some(d) = done.parent().filter(|_| done.exists()) {
+                    ctl = d.to_path_buf();
+                }
                 // A build its workload ended (a missed read, a refused mount) runs no
                 // further units; any other early end is the engine's own failure.
                 let settled = ended[t] == Some(*build);

@@ -34,6 +34,10 @@ pub struct ReplayFile {
     /// Whether builds reused layers (`World::layer_cache`; false in files that predate it).
     #[serde(default)]
     pub layers: bool,
+    /// Whether writes had their moment in flight (`World::torn_writes`; false in files that
+    /// predate it).
+    #[serde(default)]
+    pub torn_writes: bool,
     /// The schedule (`0.0.1…`).
     pub schedule: String,
     /// The oracle expected to break.
@@ -78,6 +82,7 @@ impl ReplayFile {
             topology: world.topology.to_string(),
             remedy: world.remedy.to_string(),
             layers: world.layer_cache,
+            torn_writes: world.torn_writes,
             schedule: schedule.to_string(),
             oracle: v.oracle,
             message: v.message.clone(),
@@ -124,6 +129,7 @@ impl ReplayFile {
             profile,
             world: World {
                 layer_cache: f.layers,
+                torn_writes: f.torn_writes,
                 ..World::new(topology, remedy)
             },
             schedule,

@@ -126,6 +126,9 @@ pub fn op_text(op: &super::CacheOp, mounts: &[MountSpec]) -> String {
     let p = |m: usize, f: &str| format!("{}/{f}", t(m));
     match op {
         Write { mount, file, data } => format!("write {} = {data:?}", p(*mount, file)),
+        Replace { mount, file, data } => {
+            format!("replace {} = {data:?} (a rename)", p(*mount, file))
+        }
         Append { mount, file, data } => format!("append {} += {data:?}", p(*mount, file)),
         Read { mount, file } => format!("read {}", p(*mount, file)),
         Remove { mount, file } => format!("remove {}", p(*mount, file)),

@@ -103,6 +103,18 @@ pub enum CacheOp {
         /// Bytes written.
         data: String,
     },
+    /// `sed -i FILE`, `mv A FILE` within one mount, `truncate FILE`, `ln -s T FILE`: the new
+    /// content takes FILE's place at once, by a rename or one call (a reader sees the old file
+    /// or the new one, never a part). A `Write` opens FILE with `O_TRUNC` first, so it has a
+    /// moment when FILE is empty ([`crate::world::World::torn_writes`]).
+    Replace {
+        /// Index into the RUN's mounts.
+        mount: usize,
+        /// Path below the mount target.
+        file: String,
+        /// Bytes it holds after.
+        data: String,
+    },
     /// `echo DATA >> FILE`.
     Append {
         /// Index into the RUN's mounts.
@@ -176,6 +188,7 @@ impl CacheOp {
     pub fn mount(&self) -> usize {
         match self {
             CacheOp::Write { mount, .. }
+            | CacheOp::Replace { mount, .. }
             | CacheOp::Append { mount, .. }
             | CacheOp::Read { mount, .. }
             | CacheOp::Remove { mount, .. }

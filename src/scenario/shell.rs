@@ -1,7 +1,9 @@
 //! The reverse of the effects model: a Containerfile whose RUNs perform given cache operations
 //! (what `to_toml` prints for a suite built from operations rather than read from a
 //! Dockerfile). [`crate::effects`] reads each precise operation it writes back to the same
-//! operation; an opaque one is written as its command, which reads back as opaque again.
+//! operation, but a replace, which is written as a rename from a staging file and reads back
+//! with that file's write and removal too; an opaque one is written as its command, which reads
+//! back as opaque again.
 
 use crate::mount::{Dialect, display};
 
@@ -66,6 +68,16 @@ pub fn containerfile_text(build: &Build, dialect: Dialect) -> String {
                 }
                 CacheOp::Append { mount, file, data } => {
                     format!("echo {} >> {}", quote(data), path(*mount, file))
+                }
+                // A rename from a file beside it (the effects read `mv` within one cache as a
+                // replace; the staging file's own write and removal come with it).
+                CacheOp::Replace { mount, file, data } => {
+                    let new = path(*mount, &format!("{file}.new"));
+                    format!(
+                        "echo {} > {new} && mv {new} {}",
+                        quote(data),
+                        path(*mount, file)
+                    )
                 }
                 CacheOp::Read { mount, file } => format!("cat {}", path(*mount, file)),
                 CacheOp::Remove { mount, file } => format!("rm -f {}", path(*mount, file)),

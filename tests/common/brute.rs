@@ -43,3 +43,25 @@ pub fn finals<'p>(prog: &'p Program, oracles: Oracles) -> Vec<Machine<'p>> {
     }
     out
 }
+
+/// Checks that DPOR, with no oracle, explores exactly one execution per trace of the
+/// brute-force census of `prog` (none sleep-set blocked) and reaches the final states brute
+/// force reaches, on a program with more than one trace (so the reduction is at stake).
+/// `what` names the case in a failure.
+pub fn assert_dpor_matches_census(prog: &Program, what: &str) {
+    use mountfuzz::explore::{self, Budget, Options};
+    let census =
+        explore::traces::census(prog, Oracles::none(), 500_000).expect("small enough to enumerate");
+    let opts = Options {
+        oracles: Oracles::none(),
+        ..Options::default()
+    };
+    let (_, counts, finals) = explore::dpor::finals(prog, Budget::new(5_000_000, 60.0), &opts);
+    assert!(census.traces > 1, "{what}: one trace, nothing to reduce");
+    assert_eq!(
+        (counts.executions, counts.blocked),
+        (census.traces, 0),
+        "{what}: DPOR executions and blocked ones vs traces"
+    );
+    assert_eq!(finals, census.finals, "{what}: final states");
+}

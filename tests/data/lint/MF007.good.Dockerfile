@@ -1,3 +1,3 @@
 # lint: --engine buildkit
 FROM alpine:3.20
-RUN --mount=type=cache,target=/cache (test -f /cache/prebuilt.tar || echo fresh > /cache/prebuilt.tar) && cat /cache/prebuilt.tar > /prebuilt.tar
+RUN --mount=type=cache,target=/cache,sharing=locked (test -f /cache/prebuilt.tar || echo fresh > /cache/prebuilt.tar) && cat /cache/prebuilt.tar > /prebuilt.tar
