@@ -921,14 +921,20 @@ impl<'p> Machine<'p> {
                                 .then(|| self.value_text(cell.value).to_string());
                             self.mark_read(text);
                             // Another test's write is in flight: opened, bytes not there yet.
+                            // (An opaque command there since may have joined the writers.)
                             if Some(cell.value) == self.prog.torn && cell.writers != t as u32 {
-                                let writer = cell.writers as usize;
+                                let writers: Vec<usize> = self
+                                    .writer_sets
+                                    .members(cell.writers)
+                                    .into_iter()
+                                    .filter(|&w| w != t)
+                                    .collect();
                                 self.violate(Oracle::TornRead, t, Some(k), |m| {
                                     format!(
                                         "{} read {} while {} was writing it: opened with O_TRUNC, its bytes not there yet, so the read saw it empty",
                                         m.prog.tests[t].name,
                                         m.prog.files[*file as usize],
-                                        m.prog.tests[writer].name
+                                        m.writers_text(&writers)
                                     )
                                 });
                             }
