@@ -101,7 +101,7 @@ fn dfs(prog: &Program, por: bool, oracles: Oracles) -> explore::Outcome {
         oracles,
         ..Options::default()
     };
-    explore::explore(prog, Strategy::Dfs { por }, Budget::new(3_000, 30.0), opts)
+    explore::explore(prog, Strategy::Dfs { por }, Budget::new(4_000, 30.0), opts)
 }
 
 #[test]
@@ -174,9 +174,9 @@ fn por_finds_what_plain_dfs_finds_on_suites_that_share() {
         layered * 20 >= compared,
         "{layered} of {compared} reuse layers"
     );
-    // The property was at stake: 2,000 or more sharing suites compared (at the default count),
-    // and both outcomes occurred.
-    assert!(compared * 2 >= cases, "{compared} of {cases}");
+    // The property was at stake: 1,600 or more sharing suites compared (at the default count;
+    // about 2,100 are, the rest too large for plain DFS's budget), and both outcomes occurred.
+    assert!(compared * 5 >= cases * 2, "{compared} of {cases}");
     assert!(
         violated * 10 >= compared && (compared - violated) * 10 >= compared,
         "{violated} of {compared} violated"
