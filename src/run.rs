@@ -590,9 +590,18 @@ impl Check {
         self.config.options.seed = seed;
         self
     }
-    /// Only these oracles.
-    pub fn oracles(mut self, oracles: &[Oracle]) -> Check {
-        self.config.options.oracles = Oracles::of(oracles);
+    /// Only these oracles. With `torn-read` among them, each write through `O_TRUNC` has its
+    /// moment in flight ([`World::torn_writes`]), as on the CLI.
+    pub fn oracles(self, oracles: &[Oracle]) -> Check {
+        self.with_oracles(Oracles::of(oracles))
+    }
+    /// The oracles of an intent (`--intent`): shared-cache checks torn reads, isolation does not.
+    pub fn intent(self, intent: crate::check::Intent) -> Check {
+        self.with_oracles(intent.oracles())
+    }
+    fn with_oracles(mut self, oracles: Oracles) -> Check {
+        self.config.options.oracles = oracles;
+        self.config.world.torn_writes = oracles.has(Oracle::TornRead);
         self
     }
     /// Explores, and shrinks a violation into a minimal counterexample.

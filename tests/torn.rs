@@ -196,3 +196,30 @@ fn the_shared_cache_intent_checks_torn_reads_and_isolation_does_not() {
     assert!(!Intent::Isolation.oracles().has(Oracle::TornRead));
     assert_eq!("torn-read".parse::<Oracle>(), Ok(Oracle::TornRead));
 }
+
+#[test]
+fn the_library_checks_torn_reads_under_the_shared_cache_intent() {
+    use mountfuzz::Check;
+    let check = |intent| {
+        Check::new(suite(&[("a", WRITE_READ), ("b", WRITE_READ)]))
+            .engine(Engine::BuildKit)
+            .topology(Topology::Local)
+            .strategy(Strategy::Dfs { por: true })
+            .intent(intent)
+            .run()
+            .unwrap()
+    };
+    let shared = check(Intent::SharedCache);
+    assert_eq!(
+        shared.violation().map(|v| v.oracle),
+        Some(Oracle::TornRead),
+        "{:?}",
+        shared.violation()
+    );
+    // Under isolation the copies' cross-reads are the violation, and writes are one step.
+    let isolation = check(Intent::Isolation);
+    assert_ne!(
+        isolation.violation().map(|v| v.oracle),
+        Some(Oracle::TornRead)
+    );
+}
