@@ -350,13 +350,8 @@ impl Cx {
         let Some(p) = w.lit() else {
             return self.place_glob_or_dyn(w);
         };
-        let abs = if p.starts_with('/') {
-            p.to_string()
-        } else {
-            match &self.cwd {
-                Some(c) => resolve(c, p),
-                None => return Place::Unknown,
-            }
+        let Some(abs) = self.absolute(p) else {
+            return Place::Unknown;
         };
         match self.locate(&abs) {
             Some((m, rel)) => Place::Cache(m, rel),
@@ -371,13 +366,8 @@ impl Cx {
         match w {
             // A pattern lies below its literal directory part.
             Word::Glob(g) => {
-                let dir = g[..g.find(['*', '?', '[']).unwrap_or(g.len())]
-                    .rsplit_once('/')
-                    .map_or("", |(d, _)| d);
-                let abs = match (dir.starts_with('/'), &self.cwd) {
-                    (true, _) => dir.to_string(),
-                    (false, Some(c)) => resolve(c, dir),
-                    (false, None) => return Place::Unknown,
+                let Some(abs) = self.literal_dir(g, &['*', '?', '[']) else {
+                    return Place::Unknown;
                 };
                 match self.locate(&abs) {
                     Some((m, rel)) => Place::Cache(m, rel),
@@ -393,33 +383,36 @@ impl Cx {
         }
     }
 
-    /// The mount a path lies in, counting nothing (see [`Self::place`]).
-    fn mount_of(&self, w: &Word) -> Option<usize> {
-        match w {
-            Word::Lit(p) => {
-                let abs = if p.starts_with('/') {
-                    p.clone()
-                } else {
-                    resolve(self.cwd.as_ref()?, p)
-                };
-                self.locate(&abs).map(|(m, _)| m)
-            }
-            Word::Dyn(_) => self.mount_of_dyn(w),
-            Word::Glob(_) => None,
+    /// `p` as an absolute path (a relative one against the WORKDIR, when that is known).
+    fn absolute(&self, p: &str) -> Option<String> {
+        if p.starts_with('/') {
+            Some(p.to_string())
+        } else {
+            Some(resolve(self.cwd.as_ref()?, p))
         }
     }
 
-    /// The mount a word known only at build time lies in, from its literal directory part
-    /// (`/c/f.$$` is in the mount at `/c`): enough to know a `mv` from it renames.
-    fn mount_of_dyn(&self, w: &Word) -> Option<usize> {
-        let Word::Dyn(raw) = w else { return None };
-        let lit = &raw[..raw.find(['$', '`', '"', '\'', '\\']).unwrap_or(raw.len())];
-        let (dir, _) = lit.rsplit_once('/')?;
-        if !lit.starts_with('/') {
-            return None;
+    /// The absolute directory part of `text` before the first of `stops` (`/c/f.$$` is in
+    /// `/c`, `*.txt` in the WORKDIR, `/x*` in `/`).
+    fn literal_dir(&self, text: &str, stops: &[char]) -> Option<String> {
+        let lit = &text[..text.find(stops).unwrap_or(text.len())];
+        match lit.rsplit_once('/') {
+            Some(("", _)) => Some("/".into()),
+            Some((dir, _)) => self.absolute(dir),
+            None => self.absolute(""),
         }
-        self.locate(if dir.is_empty() { "/" } else { dir })
-            .map(|(m, _)| m)
+    }
+
+    /// The mount a path lies in, counting nothing (see [`Self::place`]); for a word known only
+    /// at build time, the mount of its literal directory part: enough to know a `mv` from it
+    /// renames.
+    fn mount_of(&self, w: &Word) -> Option<usize> {
+        let abs = match w {
+            Word::Lit(p) => self.absolute(p)?,
+            Word::Dyn(raw) => self.literal_dir(raw, &['$', '`', '"', '\'', '\\'])?,
+            Word::Glob(_) => return None,
+        };
+        self.locate(&abs).map(|(m, _)| m)
     }
 
     fn locate(&self, abs: &str) -> Option<(usize, String)> {

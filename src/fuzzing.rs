@@ -227,9 +227,10 @@ pub fn schedule(data: &[u8]) {
         BuildahVersion::V1_28
     });
     let world = match (input.shared, input.remote) {
-        // Tests that share caches: with each write's open and bytes apart (torn writes).
-        (true, _) => World {
-            torn_writes: true,
+        // Tests that share caches (local); the remote bit, unused there, splits each write's
+        // open from its bytes (torn writes).
+        (true, torn) => World {
+            torn_writes: torn,
             ..World::new(Topology::Local, Remedy::None)
         },
         (false, true) => World::new(Topology::Remote, Remedy::ServerEnv),

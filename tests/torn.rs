@@ -136,6 +136,16 @@ fn the_effects_tell_a_rename_from_a_write_through_o_trunc() {
         !dynamic.iter().any(|k| k.starts_with("write")),
         "{dynamic:?}"
     );
+    // The same from a WORKDIR in the cache, with relative names.
+    let fx = of_run(
+        &Command::Shell("mv new.$$ f".into()),
+        &mounts,
+        "/c",
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    let last = fx.commands.iter().flat_map(|c| &c.ops).last().map(kind);
+    assert_eq!(last.as_deref(), Some("replace f"));
     assert_eq!(kinds("sed -i s/x/y/ /c/f"), ["read f", "replace f"]);
     assert_eq!(kinds("truncate -s 0 /c/f"), ["replace f"]);
     // Across two mounts mv copies (EXDEV), and from outside every cache too.

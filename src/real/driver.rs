@@ -847,7 +847,9 @@ fn attempt(cfg: &RealConfig, deadline: Instant) -> Result<RealOutcome, RealError
                     .map_err(io("gate file"))?;
                 let mut done = ctl.join(format!("done-{}", unit.id));
                 wait_for(deadline, &format!("unit {} of {}", unit.id, p.name), || {
-                    if let Some(n) = &style.nonce
+                    // Where the gate was first; every instance only when it is not there.
+                    if !done.exists()
+                        && let Some(n) = &style.nonce
                         && let Some(d) = bin.find_ctl(n, &format!("done-{}", unit.id))
                     {
                         done = d.join(format!("done-{}", unit.id));
