@@ -82,6 +82,24 @@ pub fn containerfile(data: &[u8]) {
         if let Ok(s) = Suite::import(&[("f".into(), text.into())], d) {
             let again = Suite::from_toml(&s.to_toml(d), "f", d);
             assert_eq!(again.as_ref().ok(), Some(&s), "{text:?}");
+            // On BuildKit its stages that run at once are threads joined at the build's end: one
+            // run, lowest thread first, ends (every thread done) or stops at a violation.
+            if d == Dialect::BuildKit
+                && let Ok(prog) = Program::compile(
+                    &s,
+                    Profile::new(Engine::BuildKit),
+                    &World::new(Topology::Remote, Remedy::None),
+                )
+            {
+                let r = replay(&prog, &Schedule::default(), Oracles::all(), false, true)
+                    .expect("a lenient replay fits");
+                assert!(
+                    r.violation.is_some() || r.steps as usize == prog.total_events(),
+                    "{text:?}: {} of {} events",
+                    r.steps,
+                    prog.total_events()
+                );
+            }
         }
     }
 }
@@ -152,6 +170,7 @@ fn suite(input: &Input) -> Suite {
                         ops,
                     } => Step::Build(Build {
                         no_cache: false,
+                        stages: None,
                         source: None,
                         env: env(),
                         runs: vec![RunStep {

@@ -830,9 +830,11 @@ fn cmd_stress(a: StressArgs) -> Result<u8, String> {
     if let Some(s) = a.sharing {
         suite = suite.with_sharing(s);
     }
-    // The stress run checks the store: every RUN runs, as with `--layers=false`.
+    // The stress run checks the store: every RUN runs, as with `--layers=false`, one stage
+    // after another (each test is one OS thread).
     let world = World {
         layer_cache: false,
+        stages_in_order: true,
         ..World::new(a.topology, a.remedy)
     };
     let prog = mountfuzz::explore::Program::compile(&suite, Profile::new(a.engine), &world)

@@ -201,7 +201,7 @@ pub fn run(config: RunConfig) -> Result<RunReport, CompileError> {
     let mut deterministic = Vec::new();
     let mut search = config.clone();
     if all.unsupported.is_none() {
-        for t in 0..all.tests.len() {
+        for t in 0..all.mains() {
             let Some(violation) = explore::alone_violation(&all, t, config.options.oracles) else {
                 continue;
             };

@@ -123,6 +123,16 @@ pub fn run(prog: &Program, cfg: StressConfig) -> std::io::Result<StressRun> {
             "the stress run has no model of a BuildKit --no-cache build".to_string(),
         ));
     }
+    if prog
+        .tests
+        .iter()
+        .any(|t| t.events.iter().any(|e| matches!(e, Event::Join { .. })))
+    {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the stress run runs a build's stages in order; compile with the world's stages_in_order on".to_string(),
+        ));
+    }
     if !prog.layers.is_empty() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -403,7 +413,7 @@ fn thread(
             }
             Event::Prune { .. } | Event::Teardown { .. } => {}
             // `run` refuses programs with shared layers or `--no-cache` builds.
-            Event::Layer { .. } | Event::NoCache { .. } => {}
+            Event::Layer { .. } | Event::NoCache { .. } | Event::Join { .. } => {}
         }
     }
     (ops, false)

@@ -124,6 +124,11 @@ pub struct World {
     /// what the torn-read oracle needs ([`crate::check::Oracle::TornRead`]). Off by default:
     /// each write is one step.
     pub torn_writes: bool,
+    /// Whether a build's stages run one after another even where the engine runs independent
+    /// stages at once (BuildKit, [`crate::engine::Profile::runs_stages_at_once`]). Off by
+    /// default: they interleave. The real drivers and lint (which explores stage pairs itself)
+    /// turn it on.
+    pub stages_in_order: bool,
 }
 
 impl World {
@@ -137,6 +142,7 @@ impl World {
             host_uid: 0,
             layer_cache: false,
             torn_writes: false,
+            stages_in_order: false,
         }
     }
 

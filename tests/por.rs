@@ -16,6 +16,10 @@ use mountfuzz::scenario::strategy::{Shape, suite};
 use mountfuzz::world::{Remedy, Topology, World};
 use proptest::prelude::*;
 
+#[path = "common/brute.rs"]
+mod common;
+use common::commute;
+
 /// The engine with some quirks fixed (private always allowed, so private mounts run).
 fn profile(engine: Engine, fixes: &[Quirk]) -> Profile {
     fixes.iter().fold(
@@ -181,52 +185,6 @@ fn por_finds_what_plain_dfs_finds_on_suites_that_share() {
         violated * 10 >= compared && (compared - violated) * 10 >= compared,
         "{violated} of {compared} violated"
     );
-}
-
-/// Two tests `a` (enabled) and `b` whose next events' footprints do not conflict: `a`'s event
-/// leaves `b`'s footprint and whether `b` can move as they were; when both can move, both
-/// orders reach the same state (and the same oracle verdict).
-fn commute(m: &Machine<'_>, a: usize, b: usize) -> Result<(), String> {
-    let (fa, fb) = (m.footprint(a), m.footprint(b));
-    let mut after_a = m.clone();
-    after_a.advance(a);
-    if after_a.enabled(b) != m.enabled(b) {
-        return Err(format!(
-            "test {a}'s event changes whether test {b} can move"
-        ));
-    }
-    if after_a.footprint(b) != fb {
-        return Err(format!(
-            "test {a}'s event changes test {b}'s footprint: {fb:?} -> {:?}",
-            after_a.footprint(b)
-        ));
-    }
-    if !m.enabled(b) {
-        return Ok(());
-    }
-    let mut after_b = m.clone();
-    after_b.advance(b);
-    if !after_b.enabled(a) || after_b.footprint(a) != fa {
-        return Err(format!("test {b}'s event disables or changes test {a}'s"));
-    }
-    let (mut ab, mut ba) = (after_a, after_b);
-    ab.advance(b);
-    ba.advance(a);
-    if ab.canonical() != ba.canonical() {
-        return Err(format!(
-            "{a} then {b}:\n{}\n{b} then {a}:\n{}",
-            ab.canonical(),
-            ba.canonical()
-        ));
-    }
-    if ab.violation().is_some() != ba.violation().is_some() {
-        return Err(format!(
-            "violations differ: {:?} vs {:?}",
-            ab.violation(),
-            ba.violation()
-        ));
-    }
-    Ok(())
 }
 
 proptest! {

@@ -273,6 +273,7 @@ fn buildah_1_39_fails_a_source_subdirectory_that_does_not_exist() {
             name: "t".into(),
             steps: vec![Step::Build(Build {
                 no_cache: false,
+                stages: None,
                 source: None,
                 env: scratch_tmpdir(),
                 runs: vec![RunStep {
@@ -422,6 +423,7 @@ fn model_poisons(topology: Topology) -> Option<Vec<String>> {
         name: name.into(),
         steps: vec![Step::Build(Build {
             no_cache: false,
+            stages: None,
             source: None,
             env: Default::default(),
             runs: vec![RunStep {

@@ -159,6 +159,7 @@ fn leaky() -> Suite {
     let build = |mounts: Vec<MountSpec>, ops| {
         Step::Build(Build {
             no_cache: false,
+            stages: None,
             source: None,
             env: scratch_tmpdir(),
             runs: vec![RunStep {
@@ -319,6 +320,7 @@ fn write_prune_read() -> Suite {
     let build = |ops: Vec<CacheOp>| {
         Step::Build(Build {
             no_cache: false,
+            stages: None,
             source: None,
             env: scratch_tmpdir(),
             runs: vec![RunStep {

@@ -177,6 +177,7 @@ fn planted(noise: Suite, sharing: Sharing) -> Suite {
     let build = |ops: Vec<CacheOp>, expect: Expect| {
         Step::Build(Build {
             no_cache: false,
+            stages: None,
             source: None,
             env: scratch_tmpdir(),
             runs: vec![RunStep {

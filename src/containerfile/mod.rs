@@ -48,6 +48,11 @@ pub struct Run {
     pub mounts: Vec<MountSpec>,
     /// The command.
     pub command: Command,
+    /// The stages it waits for: what its stage needs up to and including it (its base, and
+    /// every `COPY --from` and `RUN --mount from=` so far). BuildKit's solver starts an
+    /// instruction when its inputs are done, so the instructions before a `COPY --from=x` do
+    /// not wait for `x`.
+    pub after: Vec<usize>,
 }
 
 /// A Containerfile the reader rejected: where and why.
@@ -476,6 +481,8 @@ pub fn read(
                         stages[stage].needs.push(d);
                     }
                 }
+                let mut run = run;
+                run.after.clone_from(&stages[stage].needs);
                 runs.push(run);
             }
             _ => {}
@@ -689,5 +696,6 @@ fn parse_run(
         workdir: scope.workdir.clone(),
         mounts,
         command,
+        after: Vec::new(),
     })
 }

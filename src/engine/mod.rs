@@ -527,6 +527,15 @@ impl Profile {
         matches!(self.engine, Engine::Buildah(_))
     }
 
+    /// Whether a build's stages that do not need each other run at once, so their RUNs
+    /// interleave: BuildKit's solver starts each vertex when its inputs are done
+    /// (solver/scheduler.go; buildkit#5566 is a race between two such stages). Buildah builds
+    /// stages one after another unless `--jobs` is given (docs/buildah-build.1.md: "Run up to N
+    /// concurrent stages in parallel"; the flag defaults to 1 in pkg/cli/common.go).
+    pub fn runs_stages_at_once(&self) -> bool {
+        self.engine == Engine::BuildKit
+    }
+
     /// Whether an identical RUN that another build is running now is merged with it (the
     /// later build waits for that execution and does not run its own): BuildKit's solver
     /// shares one vertex between concurrent builds (solver/jobs.go, `sharedOp`). podman

@@ -540,7 +540,7 @@ fn files_only(f: &Footprint) -> bool {
     f.0.iter().all(|a| match a.res {
         Res::Cell { .. } | Res::Instance { .. } | Res::Files { .. } => true,
         Res::Gen { .. } => a.mode == Mode::Read,
-        Res::Shared { .. } | Res::Excl { .. } | Res::Layer { .. } => false,
+        Res::Shared { .. } | Res::Excl { .. } | Res::Layer { .. } | Res::Signal { .. } => false,
     })
 }
 

@@ -327,6 +327,7 @@ impl<'p> Machine<'p> {
                     .prune_effect(&self.table.keys[*k as usize])
                     != PruneEffect::Wait
             }),
+            Event::Join { waits, .. } => self.joined(waits),
             // A merged RUN waits for the build that runs it.
             Event::Layer { layer, .. } => {
                 self.failure[t].is_some()
@@ -434,7 +435,9 @@ impl<'p> Machine<'p> {
         if writers == t as u32 || writers == NOBODY {
             return false;
         }
-        let others = check::isolation::on_read(t, &self.writer_sets.members(writers));
+        let others = check::isolation::on_read_by(t, &self.writer_sets.members(writers), |u| {
+            self.prog.tests[u].owner as usize
+        });
         if others.is_empty() {
             return false;
         }
@@ -941,9 +944,10 @@ impl<'p> Machine<'p> {
                             let others = if cell.writers == t as u32 {
                                 Vec::new()
                             } else {
-                                check::isolation::on_read(
+                                check::isolation::on_read_by(
                                     t,
                                     &self.writer_sets.members(cell.writers),
+                                    |u| self.prog.tests[u].owner as usize,
                                 )
                             };
                             if !others.is_empty() {
@@ -1286,16 +1290,67 @@ impl<'p> Machine<'p> {
                     format!("teardown: rm -rf scratch ({} cache(s) there)", keys.len())
                 });
             }
+            Event::Join { waits, gather } => {
+                if !self.joined(waits) {
+                    return false;
+                }
+                self.bump(t);
+                // A stage waited for that failed fails the build (BuildKit stops it); its
+                // output is part of the build's.
+                for &(u, _) in waits {
+                    let u = u as usize;
+                    if self.failure[t].is_none() {
+                        self.failure[t] = self.failure[u];
+                    }
+                    if *gather {
+                        let out = std::mem::take(&mut self.output[u]);
+                        self.output[t].extend(out);
+                    }
+                }
+                self.say(t, None, |m| {
+                    let names: Vec<&str> = waits
+                        .iter()
+                        .map(|&(u, _)| m.prog.tests[u as usize].name.as_str())
+                        .collect();
+                    if *gather {
+                        format!("the build's stages are done: {}", names.join(", "))
+                    } else {
+                        format!("waits for {}", names.join(", "))
+                    }
+                });
+            }
         }
         true
+    }
+
+    /// Whether every thread a join waits for has taken its events.
+    fn joined(&self, waits: &[(u32, u32)]) -> bool {
+        waits.iter().all(|&(u, n)| self.pc[u as usize] >= n)
     }
 
     /// What test `t`'s next event would read and write of the shared state if it ran now (it
     /// may be blocked): the footprint the exhaustive search's dependency relation compares
     /// ([`super::footprint`] says which footprints conflict). It follows [`Machine::apply`]
     /// case by case; an event that only touches its own test's state (after its build failed,
-    /// a read of a removed dir) has an empty footprint.
+    /// a read of a removed dir) has an empty footprint. An event a join waits for also writes
+    /// that point of its thread ([`Res::Signal`]).
     pub fn footprint(&self, t: usize) -> Footprint {
+        let pc = self.pc[t] as usize;
+        let mut f = self.effect_footprint(t);
+        if self.prog.tests[t].signals.get(pc).is_some_and(|&s| s != 0) {
+            f.push(
+                Res::Signal {
+                    thread: t as u32,
+                    events: pc as u32 + 1,
+                },
+                Mode::Write,
+            );
+        }
+        f
+    }
+
+    /// The footprint of test `t`'s next event on the caches, holds and layers.
+    fn effect_footprint(&self, t: usize) -> Footprint {
         let mut f = Footprint::default();
         let prog = self.prog;
         let Some(ev) = prog.tests[t].events.get(self.pc[t] as usize) else {
@@ -1488,6 +1543,11 @@ impl<'p> Machine<'p> {
             Event::Teardown { removal, .. } => {
                 if *removal != NO_REMOVAL {
                     removal_footprint(&mut f, &prog.removals[*removal as usize]);
+                }
+            }
+            Event::Join { waits, .. } => {
+                for &(thread, events) in waits {
+                    f.push(Res::Signal { thread, events }, Mode::Read);
                 }
             }
             Event::NoCache { keys, .. } => {

@@ -23,6 +23,10 @@
 //! - a layer that several builds make alike ([`Res::Layer`]): read by the start of a RUN that
 //!   reuses it where it is cached, written by a start that claims its execution (BuildKit's
 //!   merge) and by the end of a RUN that ran and made it.
+//! - a point in a thread of one build whose stages run at once ([`Res::Signal`]): written by
+//!   the event that reaches it, read by the join that waits for it. Such a pair is always in
+//!   that order, so it orders what follows the join after what came before the signal, and
+//!   never needs reversing.
 //!
 //! Keys whose dirs nest keep their files in the outer key's cells, so a file is named by the
 //! key that stores it; removals list exactly what they remove on disk.
@@ -84,6 +88,15 @@ pub enum Res {
         /// Index into the program's layers.
         id: u32,
     },
+    /// Whether a thread has taken its first `events` events: written by the event that takes
+    /// it there, read by a join that waits for it (so the join happens after it; it can never
+    /// come first, so the two never race).
+    Signal {
+        /// The thread.
+        thread: u32,
+        /// Events taken.
+        events: u32,
+    },
 }
 
 impl Res {
@@ -125,6 +138,16 @@ impl Res {
             | (Shared { key: a }, Shared { key: b })
             | (Excl { key: a }, Excl { key: b })
             | (Layer { id: a }, Layer { id: b }) => a == b,
+            (
+                Signal {
+                    thread: a,
+                    events: i,
+                },
+                Signal {
+                    thread: b,
+                    events: j,
+                },
+            ) => a == b && i == j,
             _ => false,
         }
     }

@@ -105,7 +105,20 @@ pub enum Event {
         /// On Buildah: index into [`Program::removals`]; `NO_REMOVAL` otherwise.
         removal: u32,
     },
+    /// A wait between the threads of one build whose stages run at once: it moves once each
+    /// listed thread has taken that many events (the start of the build, or a stage's end).
+    /// It takes on a failure of the stages it waits for (their build failed); with `gather`
+    /// (the build's end) also their output.
+    Join {
+        /// (thread, events it must have taken).
+        waits: Vec<(u32, u32)>,
+        /// Collect the output of the threads waited for.
+        gather: bool,
+    },
 }
+
+/// In a [`Event::Join`] being compiled: the thread's every event (patched to its length).
+const ALL_EVENTS: u32 = u32::MAX;
 
 /// No entry in [`Program::removals`].
 pub const NO_REMOVAL: u32 = u32::MAX;
@@ -136,7 +149,7 @@ impl Event {
             | Event::NoCache { keys, .. }
             | Event::Prune { keys, .. }
             | Event::Teardown { keys, .. } => keys,
-            Event::BuildEnd { .. } => &[],
+            Event::BuildEnd { .. } | Event::Join { .. } => &[],
         }
     }
 
@@ -148,7 +161,10 @@ impl Event {
             Event::Acquire { sharing, .. } => *sharing != Sharing::Shared,
             Event::Prune { keys, .. } | Event::Teardown { keys, .. } => !keys.is_empty(),
             Event::NoCache { .. } => true,
-            Event::Release { .. } | Event::BuildEnd { .. } | Event::Layer { .. } => false,
+            Event::Release { .. }
+            | Event::BuildEnd { .. }
+            | Event::Layer { .. }
+            | Event::Join { .. } => false,
         }
     }
 }
@@ -187,11 +203,19 @@ pub enum OpKind {
 /// The marker file below a mount that an opaque command's possible creations stand for.
 pub const OPAQUE_MARKER: &str = "(files an opaque command may create)";
 
-/// A compiled test.
+/// A compiled test: one thread of the search. A build whose stages run at once
+/// ([`crate::scenario::Build::stages`], on an engine that runs them so) puts each stage's RUNs
+/// on a thread of its own, after every test's main thread, joined at the build's end.
 #[derive(Clone, Debug)]
 pub struct TestProgram {
-    /// The test's name.
+    /// The test's name (`test [stage s]` for a stage's thread).
     pub name: String,
+    /// The index of its test's main thread (its own index for a main thread): the isolation
+    /// oracle takes the threads of one test for one test.
+    pub owner: u32,
+    /// Per event: the threads whose [`Event::Join`] waits for this test to have taken it (bit
+    /// `u` for thread `u`; all bits past 64 threads).
+    pub signals: Vec<u64>,
     /// Its events, in order.
     pub events: Vec<Event>,
     /// Key bit set of each event (bit `k` for key `k`; all bits when keys exceed 64).
@@ -220,7 +244,9 @@ impl TestProgram {
     fn count_safe_runs(&mut self, others: u64) {
         let mut run = vec![0u32; self.events.len() + 1];
         for i in (0..self.events.len()).rev() {
-            run[i] = if self.event_keys[i] & others == 0 {
+            // A join waits for other threads, and a signal lets one move: neither is safe.
+            let sync = self.signals[i] != 0 || matches!(self.events[i], Event::Join { .. });
+            run[i] = if self.event_keys[i] & others == 0 && !sync {
                 run[i + 1] + 1
             } else {
                 0
@@ -358,6 +384,54 @@ fn shared_layers(
     (of, names)
 }
 
+/// (RUN, key, tool) of each profiled command among `events` that fails or corrupts under
+/// contention.
+fn contending_of(events: &[Event], values: &[String]) -> Vec<(u32, u32, &'static str)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Op {
+                run,
+                key,
+                op: OpKind::Opaque { .. },
+                value,
+                ..
+            } => crate::tools::of_what(&values[*value as usize])
+                .filter(|t| t.contends())
+                .map(|t| (*run, *key, t.name)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Gives each [`Event::Join`] the length of the threads it waits for to end, and marks the
+/// events that let a join move ([`TestProgram::signals`]).
+fn link_joins(tests: &mut [TestProgram]) {
+    let lens: Vec<u32> = tests.iter().map(|t| t.events.len() as u32).collect();
+    let wide = tests.len() > 64;
+    for t in tests.iter_mut() {
+        t.signals = vec![0; t.events.len()];
+    }
+    let mut marks = Vec::new();
+    for (u, t) in tests.iter_mut().enumerate() {
+        for e in &mut t.events {
+            if let Event::Join { waits, .. } = e {
+                for (x, n) in waits.iter_mut() {
+                    if *n == ALL_EVENTS {
+                        *n = lens[*x as usize];
+                    }
+                    if *n > 0 {
+                        marks.push((*x as usize, *n as usize - 1, u));
+                    }
+                }
+            }
+        }
+    }
+    for (x, at, u) in marks {
+        tests[x].signals[at] |= if wide { u64::MAX } else { 1 << u };
+    }
+}
+
 /// The id of `s` in `table`, adding it when new.
 pub(crate) fn intern(table: &mut Vec<String>, map: &mut HashMap<String, u32>, s: &str) -> u32 {
     *map.entry(s.to_string()).or_insert_with(|| {
@@ -413,6 +487,9 @@ impl Program {
         let mut layer_keys: Vec<Vec<u32>> = vec![Vec::new(); layers.len()];
         let mut layer_events: Vec<(usize, usize, u32)> = Vec::new();
 
+        // Threads of stages that run at once come after every test's main thread.
+        let n_main = suite.tests.iter().filter(|t| !world.skipped(t)).count();
+        let mut lane_progs: Vec<TestProgram> = Vec::new();
         for (sti, t) in suite.tests.iter().enumerate() {
             if world.skipped(t) {
                 skipped.push(t.name.clone());
@@ -441,7 +518,52 @@ impl Program {
                                 events.len() - 1
                             });
                         let mut dropped = Vec::new();
+                        // Stages that run at once: a thread each, which starts with the build
+                        // (after what the test did before it) and waits for the stages its
+                        // RUNs need.
+                        let lanes = b
+                            .stages
+                            .as_ref()
+                            .filter(|_| profile.runs_stages_at_once() && !world.stages_in_order);
+                        let lane_base = n_main + lane_progs.len();
+                        let start = events.len() as u32;
+                        // Per stage: its events, their builds, the stages it waited for.
+                        let mut lane_threads: Vec<(Vec<Event>, Vec<u32>, Vec<usize>)> = (0..lanes
+                            .map_or(0, |st| st.names.len()))
+                            .map(|_| match start {
+                                0 => (Vec::new(), Vec::new(), Vec::new()),
+                                _ => (
+                                    vec![Event::Join {
+                                        waits: vec![(ti as u32, start)],
+                                        gather: false,
+                                    }],
+                                    vec![build_no],
+                                    Vec::new(),
+                                ),
+                            })
+                            .collect();
                         for (ri, r) in b.runs.iter().enumerate() {
+                            let (events, event_build, thread) = match lanes {
+                                Some(st) => {
+                                    let l = st.lane[ri];
+                                    let (ev, eb, waited) = &mut lane_threads[l];
+                                    let new: Vec<(u32, u32)> = st.after[ri]
+                                        .iter()
+                                        .filter(|x| !waited.contains(x))
+                                        .map(|&x| ((lane_base + x) as u32, ALL_EVENTS))
+                                        .collect();
+                                    waited.extend(&st.after[ri]);
+                                    if !new.is_empty() {
+                                        ev.push(Event::Join {
+                                            waits: new,
+                                            gather: false,
+                                        });
+                                        eb.push(build_no);
+                                    }
+                                    (ev, eb, lane_base + l)
+                                }
+                                None => (&mut events, &mut event_build, ti),
+                            };
                             let mut run_keys = Vec::new();
                             // Per mount, the subdirectory of its cache it shows (`source=`).
                             let mut subpaths: Vec<String> = Vec::new();
@@ -528,7 +650,7 @@ impl Program {
                             let layer = layer_of.get(&(sti, si, ri)).copied().unwrap_or(NO_LAYER);
                             if layer != NO_LAYER {
                                 layer_keys[layer as usize].extend(run_keys.iter().map(|k| k.0));
-                                layer_events.push((ti, events.len(), layer));
+                                layer_events.push((thread, events.len(), layer));
                                 events.push(Event::Layer {
                                     run: run_no,
                                     layer,
@@ -667,6 +789,45 @@ impl Program {
                             event_build.push(build_no);
                             run_no += 1;
                         }
+                        if let Some(st) = lanes {
+                            // Each stage ends once what it needs has; the build ends with all.
+                            for (l, (ev, eb, waited)) in lane_threads.iter_mut().enumerate() {
+                                let rest: Vec<(u32, u32)> = st.done_after[l]
+                                    .iter()
+                                    .filter(|x| !waited.contains(x))
+                                    .map(|&x| ((lane_base + x) as u32, ALL_EVENTS))
+                                    .collect();
+                                if !rest.is_empty() {
+                                    ev.push(Event::Join {
+                                        waits: rest,
+                                        gather: false,
+                                    });
+                                    eb.push(build_no);
+                                }
+                            }
+                            events.push(Event::Join {
+                                waits: (0..st.names.len())
+                                    .map(|l| ((lane_base + l) as u32, ALL_EVENTS))
+                                    .collect(),
+                                gather: true,
+                            });
+                            event_build.push(build_no);
+                            for (l, (ev, eb, _)) in lane_threads.into_iter().enumerate() {
+                                lane_progs.push(TestProgram {
+                                    contending: contending_of(&ev, &values),
+                                    name: format!("{} [stage {}]", t.name, st.names[l]),
+                                    owner: ti as u32,
+                                    signals: Vec::new(),
+                                    events: ev,
+                                    event_keys: Vec::new(),
+                                    future_keys: Vec::new(),
+                                    event_build: eb,
+                                    event_tests: Vec::new(),
+                                    safe_run: Vec::new(),
+                                    may_wait: Vec::new(),
+                                });
+                            }
+                        }
                         if let Some(at) = no_cache_at
                             && let Event::NoCache { prune, .. } = &mut events[at]
                         {
@@ -695,24 +856,11 @@ impl Program {
                     }
                 }
             }
-            let contending = events
-                .iter()
-                .filter_map(|e| match e {
-                    Event::Op {
-                        run,
-                        key,
-                        op: OpKind::Opaque { .. },
-                        value,
-                        ..
-                    } => crate::tools::of_what(&values[*value as usize])
-                        .filter(|t| t.contends())
-                        .map(|t| (*run, *key, t.name)),
-                    _ => None,
-                })
-                .collect();
             tests.push(TestProgram {
-                contending,
+                contending: contending_of(&events, &values),
                 name: t.name.clone(),
+                owner: ti as u32,
+                signals: Vec::new(),
                 events,
                 event_keys: Vec::new(),
                 future_keys: Vec::new(),
@@ -722,6 +870,8 @@ impl Program {
                 may_wait: Vec::new(),
             });
         }
+        tests.extend(lane_progs);
+        link_joins(&mut tests);
         for ks in &mut layer_keys {
             ks.sort_unstable();
             ks.dedup();
@@ -843,7 +993,10 @@ impl Program {
                 .map(|e| {
                     matches!(
                         e,
-                        Event::Acquire { .. } | Event::Prune { .. } | Event::Layer { .. }
+                        Event::Acquire { .. }
+                            | Event::Prune { .. }
+                            | Event::Layer { .. }
+                            | Event::Join { .. }
                     )
                 })
                 .chain([false])
@@ -898,13 +1051,14 @@ impl Program {
             t.event_tests = t
                 .event_keys
                 .iter()
-                .map(|&ks| {
+                .zip(&t.signals)
+                .map(|(&ks, &joiners)| {
                     if all {
                         return u64::MAX;
                     }
                     (0..key_tests.len())
                         .filter(|&k| ks & 1 << k != 0)
-                        .fold(1 << ti, |b, k| b | key_tests[k])
+                        .fold(1 << ti | joiners, |b, k| b | key_tests[k])
                 })
                 .collect();
         }
@@ -1007,14 +1161,51 @@ impl Program {
         })
     }
 
-    /// The program with only its test `t` (as test 0): what that test does alone. Keys, files,
-    /// values and build numbers stay as they are, so nothing is compiled again.
+    /// The program with only the test of thread `t` (its main thread as test 0, the threads of
+    /// its stages after it): what that test does alone. Keys, files, values and build numbers
+    /// stay as they are, so nothing is compiled again.
     pub fn alone(&self, t: usize) -> Program {
-        let mut test = self.tests[t].clone();
-        test.event_tests.iter_mut().for_each(|m| *m = 1);
-        test.count_safe_runs(0);
+        let t = self.tests[t].owner as usize;
+        let mine: Vec<usize> = (0..self.tests.len())
+            .filter(|&u| self.tests[u].owner as usize == t)
+            .collect();
+        let new = |u: u32| mine.iter().position(|&m| m == u as usize).unwrap_or(0) as u32;
+        let all = mine.len() > 64;
+        let tests: Vec<TestProgram> = mine
+            .iter()
+            .map(|&u| {
+                let mut test = self.tests[u].clone();
+                test.owner = 0;
+                for e in &mut test.events {
+                    if let Event::Join { waits, .. } = e {
+                        for (x, _) in waits.iter_mut() {
+                            *x = new(*x);
+                        }
+                    }
+                }
+                let remap = |bits: u64| -> u64 {
+                    if all {
+                        return u64::MAX;
+                    }
+                    (0..64)
+                        .filter(|&b| bits & 1 << b != 0)
+                        .fold(0, |m, b| m | 1 << new(b))
+                };
+                test.signals = test.signals.iter().map(|&s| remap(s)).collect();
+                // One thread alone affects only itself; a test's stages can affect each other.
+                let only = if mine.len() == 1 { 1 } else { u64::MAX };
+                test.event_tests.iter_mut().for_each(|m| *m = only);
+                let others = mine
+                    .iter()
+                    .filter(|&&o| o != u)
+                    .fold(0, |b, &o| b | self.tests[o].future_keys[0]);
+                test.count_safe_runs(others);
+                test
+            })
+            .collect();
+        let test_keys = mine.iter().map(|&u| self.test_keys[u].clone()).collect();
         Program {
-            tests: vec![test],
+            tests,
             static_violations: self
                 .static_violations
                 .iter()
@@ -1034,12 +1225,22 @@ impl Program {
             unsupported: self.unsupported.clone(),
             value_has: self.value_has.clone(),
             removals: self.removals.clone(),
-            test_keys: vec![self.test_keys[t].clone()],
+            test_keys,
             notes: self.notes.clone(),
             markers_over: self.markers_over.clone(),
             layers: self.layers.clone(),
             torn: self.torn,
         }
+    }
+
+    /// How many threads are tests' main threads (they come first; the threads of stages that
+    /// run at once follow).
+    pub fn mains(&self) -> usize {
+        self.tests
+            .iter()
+            .enumerate()
+            .take_while(|(i, t)| t.owner as usize == *i)
+            .count()
     }
 
     /// Total events over all tests (the length of every complete schedule).

@@ -189,6 +189,7 @@ pub fn shrink(
                         let mut cand = best.clone();
                         if let Step::Build(cb) = &mut cand.tests[ti].steps[si] {
                             cb.runs.remove(ri);
+                            cb.stages = cb.stages.as_ref().and_then(|st| st.without_run(ri));
                             cb.source = None;
                         }
                         if let Some((s, v)) = sh.attempt(&cand, &sched) {

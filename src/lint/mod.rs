@@ -942,11 +942,13 @@ fn suite(name: &str, text: &str, opts: &Options) -> Result<FileReport, BadInput>
 
 /// The world lint explores in: its copies stand for builds that differ (other commits, other
 /// build args), so no copy reuses another's layers; writes have their moment in flight, for the
-/// torn-read rule (MF017).
+/// torn-read rule (MF017). A build's stages run in order in each copy: lint explores the pairs
+/// of stages that BuildKit runs at once separately.
 fn lint_world(topology: Topology) -> World {
     World {
         layer_cache: false,
         torn_writes: true,
+        stages_in_order: true,
         ..World::new(topology, Remedy::None)
     }
 }

@@ -63,10 +63,12 @@ impl RealConfig {
     ///
     /// Every build it runs is distinct (a nonce in every BuildKit RUN, `--layers=false` for
     /// podman), so the world's layer cache is off: the model runs every RUN too. A write's
-    /// moment in flight cannot be held open on a real engine, so writes are one step here.
+    /// moment in flight cannot be held open on a real engine, so writes are one step here, and a
+    /// build's RUNs are released one at a time, in order.
     pub fn new(suite: Suite, mut world: World, units: Schedule, deadline: Duration) -> RealConfig {
         world.layer_cache = false;
         world.torn_writes = false;
+        world.stages_in_order = true;
         RealConfig {
             suite,
             world,

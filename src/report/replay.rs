@@ -38,6 +38,10 @@ pub struct ReplayFile {
     /// predate it).
     #[serde(default)]
     pub torn_writes: bool,
+    /// Whether a build's stages ran in order (`World::stages_in_order`; false in files that
+    /// predate it).
+    #[serde(default)]
+    pub stages_in_order: bool,
     /// The schedule (`0.0.1…`).
     pub schedule: String,
     /// The oracle expected to break.
@@ -83,6 +87,7 @@ impl ReplayFile {
             remedy: world.remedy.to_string(),
             layers: world.layer_cache,
             torn_writes: world.torn_writes,
+            stages_in_order: world.stages_in_order,
             schedule: schedule.to_string(),
             oracle: v.oracle,
             message: v.message.clone(),
@@ -130,6 +135,7 @@ impl ReplayFile {
             world: World {
                 layer_cache: f.layers,
                 torn_writes: f.torn_writes,
+                stages_in_order: f.stages_in_order,
                 ..World::new(topology, remedy)
             },
             schedule,

@@ -199,9 +199,15 @@ pub fn render(report: &RunReport, replay_path: Option<&str>) -> String {
                 let _ = writeln!(
                     out,
                     "\nminimal counterexample ({} test(s), {} step(s), {} context switch(es); {} shrink tries):",
+                    // A stage's thread (`test [stage s]`) counts as its test.
                     cx.history
                         .iter()
-                        .map(|r| r.test)
+                        .filter_map(|r| {
+                            let name = cx.tests.get(r.test)?;
+                            cx.suite.tests.iter().position(|t| {
+                                *name == t.name || name.starts_with(&format!("{} [stage ", t.name))
+                            })
+                        })
                         .collect::<std::collections::BTreeSet<_>>()
                         .len(),
                     steps,

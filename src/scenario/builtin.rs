@@ -116,6 +116,7 @@ fn run(mounts: Vec<MountSpec>, ops: Vec<CacheOp>) -> RunStep {
 fn build(runs: Vec<RunStep>, expect: Expect) -> Step {
     Step::Build(Build {
         no_cache: false,
+        stages: None,
         source: None,
         env: scratch_tmpdir(),
         runs,
@@ -254,6 +255,7 @@ fn locked_id(id: &str) -> MountSpec {
 fn no_env(runs: Vec<RunStep>, expect: Expect) -> Step {
     Step::Build(Build {
         no_cache: false,
+        stages: None,
         source: None,
         env: BTreeMap::new(),
         runs,

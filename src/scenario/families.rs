@@ -85,6 +85,7 @@ impl Family {
                     name: format!("t{i}"),
                     steps: vec![Step::Build(Build {
                         no_cache: false,
+                        stages: None,
                         source: None,
                         env: Default::default(),
                         runs: vec![RunStep {

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::stages::{StageNode, Stages};
 use super::{Build, Expect, RunStep, Step, Suite, TestCase, scratch_tmpdir};
 use crate::containerfile::{self, Command};
 use crate::effects::{self, RunEffects};
@@ -179,13 +180,15 @@ pub fn build_of(
     for (a, b) in cf.parallel_stages() {
         let name = |s: usize| cf.stages[s].name.clone().unwrap_or_else(|| s.to_string());
         notes.push(format!(
-            "{file}: stages {} and {} do not need each other: BuildKit (and Buildah with --jobs) builds them at once, but mountfuzz runs a build's RUNs in order, so interleavings between them are not explored",
+            "{file}: stages {} and {} do not need each other: on BuildKit their RUNs run at once and interleave; Buildah builds stages in order unless --jobs is given, and the model runs them in order there",
             name(a),
             name(b)
         ));
     }
     let mut runs = Vec::new();
     let mut reports = Vec::new();
+    let mut run_stage = Vec::new();
+    let mut run_needs = Vec::new();
     for r in &cf.runs {
         let mounts: Vec<MountSpec> = r
             .mounts
@@ -238,10 +241,24 @@ pub fn build_of(
             ops,
             unmount_fails: false,
         });
+        run_stage.push(r.stage);
+        run_needs.push(r.after.clone());
+    }
+    let mut graph: Vec<StageNode> = Vec::new();
+    for (i, st) in cf.stages.iter().enumerate() {
+        let mut name = st.name.clone().unwrap_or_else(|| format!("stage-{i}"));
+        if graph.iter().any(|g| g.name == name) {
+            name = format!("{name}-{i}");
+        }
+        graph.push(StageNode {
+            name,
+            needs: st.needs.clone(),
+        });
     }
     Ok((
         Build {
             no_cache: false,
+            stages: Stages::from_graph(&graph, &run_stage, &run_needs),
             env: BTreeMap::new(),
             runs,
             expect: Expect::Success,

@@ -8,6 +8,7 @@ pub mod builtin;
 pub mod families;
 pub mod import;
 pub mod shell;
+pub mod stages;
 pub mod strategy;
 
 use std::collections::BTreeMap;
@@ -64,6 +65,9 @@ pub struct Build {
     /// Built with `--no-cache`: no layer is reused, and on BuildKit the build's plain cache
     /// mounts start from a fresh instance ([`crate::engine::Profile::no_cache_drops`]).
     pub no_cache: bool,
+    /// The stages its RUNs lie in, where two can run at once ([`stages`]); `None`: its RUNs
+    /// run in order.
+    pub stages: Option<stages::Stages>,
 }
 
 /// Two builds are equal when they do the same: the text they were read from is not compared.
@@ -73,6 +77,7 @@ impl PartialEq for Build {
             && self.runs == o.runs
             && self.expect == o.expect
             && self.no_cache == o.no_cache
+            && self.stages == o.stages
     }
 }
 

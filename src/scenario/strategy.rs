@@ -5,6 +5,7 @@
 
 use proptest::prelude::*;
 
+use super::stages::{StageNode, Stages};
 use super::{Build, CacheOp, Expect, RunStep, Step, Suite, TestCase, scratch_tmpdir};
 use crate::mount::{MountSpec, Sharing};
 
@@ -37,6 +38,9 @@ pub struct Shape {
     /// Also touches, looks, subtree removals and opaque commands (tool profiles among them),
     /// as real Dockerfiles give them.
     pub rich_ops: bool,
+    /// Builds whose RUNs lie in two stages that run at once (BuildKit), a RUN of the second
+    /// stage waiting for the first at times ([`crate::scenario::stages`]).
+    pub stages: bool,
 }
 
 impl Default for Shape {
@@ -54,6 +58,7 @@ impl Default for Shape {
             unmount_failures: false,
             files: vec!["world", "other"],
             rich_ops: false,
+            stages: false,
         }
     }
 }
@@ -77,6 +82,27 @@ impl Shape {
             // `b/world` through `/a` is `world` through `/a/b`.
             files: vec!["world", "other", "b/world"],
             rich_ops: true,
+            stages: false,
+        }
+    }
+
+    /// Small suites of builds whose stages run at once: one test (small enough to enumerate
+    /// every order), one build of two or three RUNs in two stages, on one cache dir.
+    pub fn stages() -> Shape {
+        Shape {
+            tests: 1..=1,
+            builds: 1..=1,
+            runs: 2..=3,
+            ops: 1..=1,
+            targets: vec!["/a"],
+            sharing: vec![Sharing::Shared, Sharing::Locked, Sharing::Private],
+            prune_and_teardown: false,
+            mounts: 1..=1,
+            shared_tmpdir: true,
+            unmount_failures: false,
+            files: vec!["world", "other"],
+            rich_ops: false,
+            stages: true,
         }
     }
 
@@ -166,17 +192,73 @@ fn run_step(shape: &Shape) -> impl Strategy<Value = RunStep> + use<> {
     })
 }
 
+/// Two stages for `n` RUNs: per RUN its stage and whether it waits for stage 0 (`None` when
+/// no two RUNs can run at once).
+fn two_stages(n: usize) -> impl Strategy<Value = Option<Stages>> {
+    prop::collection::vec((0..2usize, prop::bool::weighted(0.2)), n).prop_map(|lanes| {
+        let graph: Vec<StageNode> = ["s0", "s1"]
+            .iter()
+            .map(|n| StageNode {
+                name: (*n).into(),
+                needs: Vec::new(),
+            })
+            .collect();
+        // RUNs come stage by stage, in file order; each stage has one at least.
+        let mut lanes = lanes;
+        lanes.sort_by_key(|&(l, _)| l);
+        if let [first, .., last] = lanes.as_mut_slice() {
+            first.0 = 0;
+            last.0 = 1;
+        }
+        let mut waited = false;
+        let needs: Vec<Vec<usize>> = lanes
+            .iter()
+            .map(|&(l, wait)| {
+                waited |= l == 1 && wait;
+                if waited && l == 1 {
+                    vec![0]
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        let stage: Vec<usize> = lanes.iter().map(|&(l, _)| l).collect();
+        Stages::from_graph(&graph, &stage, &needs)
+    })
+}
+
 fn step(shape: &Shape) -> impl Strategy<Value = Step> + use<> {
     let env = shape.env();
-    let build = prop::collection::vec(run_step(shape), shape.runs.clone()).prop_map(move |runs| {
-        Step::Build(Build {
-            no_cache: false,
-            source: None,
-            env: env.clone(),
-            runs,
-            expect: Expect::Success,
+    let runs = prop::collection::vec(run_step(shape), shape.runs.clone());
+    let build = if shape.stages {
+        runs.prop_flat_map(|runs| {
+            let n = runs.len();
+            (Just(runs), two_stages(n))
         })
-    });
+        .prop_map(move |(runs, stages)| {
+            Step::Build(Build {
+                no_cache: false,
+                stages,
+                source: None,
+                env: env.clone(),
+                runs,
+                expect: Expect::Success,
+            })
+        })
+        .boxed()
+    } else {
+        runs.prop_map(move |runs| {
+            Step::Build(Build {
+                no_cache: false,
+                stages: None,
+                source: None,
+                env: env.clone(),
+                runs,
+                expect: Expect::Success,
+            })
+        })
+        .boxed()
+    };
     if shape.prune_and_teardown {
         prop_oneof![
             6 => build,

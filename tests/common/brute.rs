@@ -1,5 +1,7 @@
 //! Small suites from Dockerfile texts, and every execution of a program by brute force (every
-//! order, no reduction), for tests whose claims are about all orders.
+//! order, no reduction), for tests whose claims are about all orders, and the commutation check
+//! of the dependency relation. Each test file uses some of these.
+#![allow(dead_code)]
 
 use mountfuzz::check::Oracles;
 use mountfuzz::engine::Engine;
@@ -64,4 +66,50 @@ pub fn assert_dpor_matches_census(prog: &Program, what: &str) {
         "{what}: DPOR executions and blocked ones vs traces"
     );
     assert_eq!(finals, census.finals, "{what}: final states");
+}
+
+/// Two tests `a` (enabled) and `b` whose next events' footprints do not conflict: `a`'s event
+/// leaves `b`'s footprint and whether `b` can move as they were; when both can move, both
+/// orders reach the same state (and the same oracle verdict).
+pub fn commute(m: &Machine<'_>, a: usize, b: usize) -> Result<(), String> {
+    let (fa, fb) = (m.footprint(a), m.footprint(b));
+    let mut after_a = m.clone();
+    after_a.advance(a);
+    if after_a.enabled(b) != m.enabled(b) {
+        return Err(format!(
+            "test {a}'s event changes whether test {b} can move"
+        ));
+    }
+    if after_a.footprint(b) != fb {
+        return Err(format!(
+            "test {a}'s event changes test {b}'s footprint: {fb:?} -> {:?}",
+            after_a.footprint(b)
+        ));
+    }
+    if !m.enabled(b) {
+        return Ok(());
+    }
+    let mut after_b = m.clone();
+    after_b.advance(b);
+    if !after_b.enabled(a) || after_b.footprint(a) != fa {
+        return Err(format!("test {b}'s event disables or changes test {a}'s"));
+    }
+    let (mut ab, mut ba) = (after_a, after_b);
+    ab.advance(b);
+    ba.advance(a);
+    if ab.canonical() != ba.canonical() {
+        return Err(format!(
+            "{a} then {b}:\n{}\n{b} then {a}:\n{}",
+            ab.canonical(),
+            ba.canonical()
+        ));
+    }
+    if ab.violation().is_some() != ba.violation().is_some() {
+        return Err(format!(
+            "violations differ: {:?} vs {:?}",
+            ab.violation(),
+            ba.violation()
+        ));
+    }
+    Ok(())
 }

@@ -11,6 +11,7 @@ pub fn pair(name: &str, m: MountSpec, env: BTreeMap<String, String>) -> Suite {
     let build = |ops: Vec<CacheOp>| {
         Step::Build(Build {
             no_cache: false,
+            stages: None,
             source: None,
             env: env.clone(),
             runs: vec![RunStep {
