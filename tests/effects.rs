@@ -326,6 +326,20 @@ fn exec_form_and_syntax_errors() {
     )
     .unwrap_err();
     assert!(e.contains("file descriptor 66666666666666666666"), "{e}");
+    // A here-document delimiter that starts with a carriage return: the parser crate's
+    // tokenizer never ended on it (a fuzz out-of-memory). Refused, by name.
+    for bad in ["c <<\r d ", "c << \r ", "(a &b\nc <<-\r d "] {
+        let e = of_run(&Command::Shell(bad.into()), &mounts, "/", &BTreeMap::new()).unwrap_err();
+        assert!(e.contains("carriage return"), "{bad:?}: {e}");
+    }
+    // A CR elsewhere is an ordinary character.
+    of_run(
+        &Command::Shell("echo a\r b > /c/f".into()),
+        &mounts,
+        "/",
+        &BTreeMap::new(),
+    )
+    .unwrap();
     // Digits in quotes, or apart from the operator, are words, not descriptors.
     for ok in [
         "echo '66666666666666666666>' > /c/f",

@@ -1270,3 +1270,64 @@ fn real_buildkit_agrees_with_the_model_on_a_no_cache_build() {
     assert!(format!("{plain:?}").contains("hello"), "{plain:?}");
     assert!(!format!("{fresh:?}").contains("hello"), "{fresh:?}");
 }
+
+/// Two stages that meet: each RUN marks the shared cache and waits (up to `secs`) for the
+/// other's mark. Only builds that run the stages at once get past it. Stage `y`'s RUN comes
+/// before its `COPY --from=x`, so it also shows that an instruction above a `COPY --from` does
+/// not wait for that stage; the RUN below it prints what `x` left.
+fn meeting_stages(n: u128, secs: u32) -> String {
+    let meet = |me: &str, other: &str| {
+        format!(
+            "RUN --mount=type=cache,target=/c,id=mf-meet-{n} sh -c 'echo {me} > /c/{me}-{n}; i=0; while [ ! -e /c/{other}-{n} ]; do i=$((i+1)); [ $i -gt {secs} ] && exit 7; sleep 1; done; echo met-{me}-{n}'\n"
+        )
+    };
+    format!(
+        "{}FROM base AS x\n{}FROM base AS y\n{}COPY --from=x /bin/busybox /x\nRUN --mount=type=cache,target=/c,id=mf-meet-{n} sh -c 'cat /c/x-{n}'\nFROM base\nCOPY --from=y /x /x\n",
+        PRELUDE.replace("FROM scratch", "FROM scratch AS base"),
+        meet("x", "y"),
+        meet("y", "x"),
+    )
+}
+
+#[test]
+fn buildkit_runs_independent_stages_at_once_and_buildah_1_39_one_after_another() {
+    if engines().is_none() {
+        return;
+    }
+    let n = nonce();
+    let text = meeting_stages(n, 60);
+    // The model: on BuildKit x's RUN and y's first RUN are threads of their own (y's second
+    // waits for x); Buildah builds the stages in order.
+    let suite =
+        Suite::import(&[("meet".into(), text.clone())], Engine::BuildKit.dialect()).unwrap();
+    let world = World::new(Topology::Local, Remedy::None);
+    let threads = |engine: Engine| {
+        let p = mountfuzz::explore::Program::compile(&suite, Profile::new(engine), &world).unwrap();
+        (p.tests.len(), p.mains())
+    };
+    assert_eq!(threads(Engine::BuildKit), (3, 1));
+    assert_eq!(threads(V139), (1, 1));
+    // BuildKit: both stages get past the meeting, and y's last RUN reads what x wrote.
+    let out = buildkit_build_with(&text, &["--progress=plain"]);
+    assert_eq!(out.code, Some(0), "{}", out.output);
+    // A line the RUN printed (the command's own text, which names the word, has `echo`).
+    let printed = |output: &str, w: &str| {
+        output
+            .lines()
+            .any(|l| l.trim_end().ends_with(w) && !l.contains("echo"))
+    };
+    for w in [format!("met-x-{n}"), format!("met-y-{n}")] {
+        assert!(printed(&out.output, &w), "{w}: {}", out.output);
+    }
+    // Buildah 1.39 (no --jobs): stage x runs alone, never meets y, and gives up.
+    let text = meeting_stages(n + 1, 15);
+    let s = Scratch::new(&text);
+    let tmp = s.path("tmp");
+    let out = bud_139(&s, &tmp, Duration::from_secs(120));
+    assert_ne!(out.code, Some(0), "{}", out.output);
+    assert!(
+        out.output.contains("exit status 7") && !printed(&out.output, &format!("met-x-{}", n + 1)),
+        "{}",
+        out.output
+    );
+}
