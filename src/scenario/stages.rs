@@ -107,11 +107,16 @@ impl Stages {
     /// Whether two RUNs of different lanes can run at once (neither lane is complete before
     /// the other's RUN starts).
     pub fn concurrent(&self) -> bool {
-        let n = self.lane.len();
-        (0..n).any(|a| {
-            (a + 1..n).any(|b| {
+        // A lane's RUNs wait for more and more (what its stage needs grows), so two lanes can
+        // run at once exactly when their first RUNs can.
+        let first: Vec<usize> = (0..self.names.len())
+            .filter_map(|l| self.lane.iter().position(|&x| x == l))
+            .collect();
+        first.iter().enumerate().any(|(i, &a)| {
+            first[i + 1..].iter().any(|&b| {
                 let (la, lb) = (self.lane[a], self.lane[b]);
-                la != lb && !self.after[b].contains(&la) && !self.after[a].contains(&lb)
+                self.after[b].binary_search(&la).is_err()
+                    && self.after[a].binary_search(&lb).is_err()
             })
         })
     }
@@ -144,17 +149,6 @@ impl Stages {
             .map(|(_, a)| a.clone())
             .collect();
         Stages::from_graph(&graph, &run_stage, &run_needs)
-    }
-
-    /// Whether the lanes fit a build of `runs` cache RUNs: one lane and one wait list per RUN,
-    /// and every lane has a RUN.
-    pub fn fits(&self, runs: usize) -> bool {
-        let l = self.names.len();
-        self.lane.len() == runs
-            && self.after.len() == runs
-            && self.done_after.len() == l
-            && self.lane.iter().all(|&x| x < l)
-            && (0..l).all(|x| self.lane.contains(&x))
     }
 }
 
