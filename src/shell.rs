@@ -211,6 +211,7 @@ impl Walker {
             )));
         }
         check_heredoc_delimiters(text)?;
+        check_subscripts_in_brackets(text)?;
         check_fd_numbers(text, self.bash)?;
         let mut p = Parser::new(std::io::Cursor::new(text), &options(self.bash));
         let prog = p
@@ -719,6 +720,43 @@ fn check_heredoc_delimiters(text: &str) -> Result<(), ShellError> {
     }
     Ok(())
 }
+
+/// Refuses a `[` in a word followed, before any `]`, by [`MAX_SUBSCRIPTS`] or more array
+/// expansions (`${name[`): brush-parser 0.4 backtracks over each as a possible end of the
+/// bracket pattern, about fifteen times slower per expansion (`H[a${A[T}${A[T}${A[T}${A[T}`
+/// takes 0.2 s, one more 3 s; found by the `containerfile` fuzz target as a timeout). A
+/// bracket test (`[ … ]`, with a blank after the `[`) and closed subscripts are left alone.
+fn check_subscripts_in_brackets(text: &str) -> Result<(), ShellError> {
+    let b = text.as_bytes();
+    // From the end: how many `${name[` lie between each position and the next `]`.
+    let mut ahead = 0usize;
+    for i in (0..b.len()).rev() {
+        match b[i] {
+            b']' => ahead = 0,
+            b'$' if b.get(i + 1) == Some(&b'{') => {
+                let name = b[i + 2..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+                    .count();
+                if name > 0 && b.get(i + 2 + name) == Some(&b'[') {
+                    ahead += 1;
+                }
+            }
+            b'[' if ahead >= MAX_SUBSCRIPTS
+                && b.get(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) =>
+            {
+                return Err(ShellError(format!(
+                    "a `[` followed by {ahead} array expansions (${{name[…) before any `]` is not supported (the shell parser, brush-parser 0.4, takes exponential time on it)"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// See [`check_subscripts_in_brackets`].
+const MAX_SUBSCRIPTS: usize = 3;
 
 /// A word that starts with a directory-stack tilde (`~2`, `~+3`, `~-1`): what it names is only
 /// known when the shell runs. Such words never reach the word parser, which unwraps the number
