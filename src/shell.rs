@@ -689,7 +689,8 @@ fn check_fd_numbers(text: &str, bash: bool) -> Result<(), ShellError> {
 }
 
 /// Refuses a here-document operator (`<<`, `<<-`) without a delimiter word after it: one that
-/// starts with a carriage return, a newline, an operator character or the end of the text, or
+/// starts with a control character (a carriage return, a newline, a NUL), an operator
+/// character or the end of the text, or
 /// an empty quoted one (`<< ""`). brush-parser 0.4's tokenizer never ends on several of these
 /// (`c <<\r `, `$(c <<- > f s) `, `c << "" `: found by the `containerfile` fuzz target as
 /// out-of-memory runs). A shell rejects all but the last as a syntax error, and an empty
@@ -710,7 +711,8 @@ fn check_heredoc_delimiters(text: &str) -> Result<(), ShellError> {
         let word = &rest[start..];
         let missing = match word.first() {
             None => true,
-            Some(b) => b"\r\n;&|()<>".contains(b),
+            // A control character (CR, NUL, …) starts no word the tokenizer ends on.
+            Some(&b) => b < 0x20 || b == 0x7f || b";&|()<>".contains(&b),
         };
         if missing || word.starts_with(b"\"\"") || word.starts_with(b"''") {
             return Err(ShellError(

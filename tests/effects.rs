@@ -335,6 +335,7 @@ fn exec_form_and_syntax_errors() {
         "x $(echo<<- > bus s) ",
         "c << \"\" ",
         "c <<",
+        "c <<-\t\t\0\0 d > f s) ",
     ] {
         let e = of_run(&Command::Shell(bad.into()), &mounts, "/", &BTreeMap::new()).unwrap_err();
         assert!(e.contains("without a delimiter word"), "{bad:?}: {e}");

@@ -14,10 +14,7 @@ use mountfuzz::scenario::{Step, Suite};
 use mountfuzz::world::{Remedy, Topology, World};
 
 fn suite(tests: &[(&str, &str)]) -> Suite {
-    let t: Vec<(&str, Vec<(&str, bool)>)> =
-        tests.iter().map(|(n, b)| (*n, vec![(*b, false)])).collect();
-    let refs: Vec<(&str, &[(&str, bool)])> = t.iter().map(|(n, v)| (*n, v.as_slice())).collect();
-    common::suite_of(&refs)
+    common::one_build_each(tests)
 }
 
 fn world(in_order: bool) -> World {

@@ -20,10 +20,7 @@ use mountfuzz::scenario::{CacheOp, Suite};
 use mountfuzz::world::{Remedy, Topology, World};
 
 fn suite(tests: &[(&str, &str)]) -> Suite {
-    let t: Vec<(&str, Vec<(&str, bool)>)> =
-        tests.iter().map(|(n, b)| (*n, vec![(*b, false)])).collect();
-    let refs: Vec<(&str, &[(&str, bool)])> = t.iter().map(|(n, v)| (*n, v.as_slice())).collect();
-    common::suite_of(&refs)
+    common::one_build_each(tests)
 }
 
 fn world(torn: bool) -> World {

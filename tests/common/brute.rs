@@ -24,6 +24,14 @@ pub fn suite_of(tests: &[(&str, &[(&str, bool)])]) -> Suite {
     Suite::from_toml(&toml, "brute.toml", Engine::BuildKit.dialect()).unwrap()
 }
 
+/// A suite of tests that each build one Dockerfile.
+pub fn one_build_each(tests: &[(&str, &str)]) -> Suite {
+    let t: Vec<(&str, Vec<(&str, bool)>)> =
+        tests.iter().map(|(n, b)| (*n, vec![(*b, false)])).collect();
+    let refs: Vec<(&str, &[(&str, bool)])> = t.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+    suite_of(&refs)
+}
+
 /// Every complete execution of `prog` under `oracles`, as the machine it ends in, with its
 /// history recorded.
 pub fn finals<'p>(prog: &'p Program, oracles: Oracles) -> Vec<Machine<'p>> {
