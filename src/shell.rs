@@ -698,7 +698,23 @@ fn check_fd_numbers(text: &str, bash: bool) -> Result<(), ShellError> {
 /// in quotes. A here-string (`<<<`) and a shift (`$((1<<2))`) are left alone.
 fn check_heredoc_delimiters(text: &str) -> Result<(), ShellError> {
     let bytes = text.as_bytes();
+    // `${` opened and not closed before each position (textual).
+    let mut open = vec![0usize; bytes.len() + 1];
+    for i in 0..bytes.len() {
+        open[i + 1] = match bytes[i] {
+            b'$' if bytes.get(i + 1) == Some(&b'{') => open[i] + 1,
+            b'}' => open[i].saturating_sub(1),
+            _ => open[i],
+        };
+    }
     for (i, _) in text.match_indices("<<") {
+        // The tokenizer panics on a here-document that starts inside `${…` (a fuzz crash);
+        // no shell takes one there.
+        if open[i] > 0 {
+            return Err(ShellError(
+                "a here-document operator (<<) inside an unclosed ${…} is not supported (the shell parser, brush-parser 0.4, fails on it)".into(),
+            ));
+        }
         let rest = &bytes[i + 2..];
         if rest.first() == Some(&b'<') {
             continue;

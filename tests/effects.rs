@@ -340,6 +340,23 @@ fn exec_form_and_syntax_errors() {
         let e = of_run(&Command::Shell(bad.into()), &mounts, "/", &BTreeMap::new()).unwrap_err();
         assert!(e.contains("without a delimiter word"), "{bad:?}: {e}");
     }
+    // A here-document inside an unclosed `${`: the parser crate's tokenizer panicked (a fuzz
+    // crash). Refused, by name; `${#x}` and `$((1<<2))` after a closed one are fine.
+    let e = of_run(
+        &Command::Shell("echo > ${CAp <<EOF /etc/x} \\\n echo\nEOF".into()),
+        &mounts,
+        "/",
+        &BTreeMap::new(),
+    )
+    .unwrap_err();
+    assert!(e.contains("inside an unclosed"), "{e}");
+    of_run(
+        &Command::Shell("echo ${#x} $((1<<2)) > /c/f".into()),
+        &mounts,
+        "/",
+        &BTreeMap::new(),
+    )
+    .unwrap();
     // An open `[` before several array expansions: the parser crate took exponential time on
     // it (a fuzz timeout). Refused, by name; closed subscripts and bracket tests are fine.
     let e = of_run(
