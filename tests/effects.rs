@@ -350,6 +350,21 @@ fn exec_form_and_syntax_errors() {
     )
     .unwrap_err();
     assert!(e.contains("inside an unclosed"), "{e}");
+    let e = of_run(
+        &Command::Shell("cat <<\"B\" > \"$((x>) y;\nz\nB\n".into()),
+        &mounts,
+        "/",
+        &BTreeMap::new(),
+    )
+    .unwrap_err();
+    assert!(e.contains("left open"), "{e}");
+    of_run(
+        &Command::Shell("x=$(cat <<EOF\nbody\nEOF\n)\necho \"$x\" > /c/f".into()),
+        &mounts,
+        "/",
+        &BTreeMap::new(),
+    )
+    .unwrap();
     of_run(
         &Command::Shell("echo ${#x} $((1<<2)) > /c/f".into()),
         &mounts,
