@@ -698,14 +698,25 @@ fn check_fd_numbers(text: &str, bash: bool) -> Result<(), ShellError> {
 /// in quotes. A here-string (`<<<`) and a shift (`$((1<<2))`) are left alone.
 fn check_heredoc_delimiters(text: &str) -> Result<(), ShellError> {
     let bytes = text.as_bytes();
-    // `${` opened and not closed before each position (textual).
+    // `${` opened and not closed before each position (textual), and whether a command
+    // substitution `$(` (not an arithmetic `$((`) is open there.
     let mut open = vec![0usize; bytes.len() + 1];
+    let mut in_subst = vec![false; bytes.len() + 1];
+    let mut parens: Vec<bool> = Vec::new();
     for i in 0..bytes.len() {
         open[i + 1] = match bytes[i] {
             b'$' if bytes.get(i + 1) == Some(&b'{') => open[i] + 1,
             b'}' => open[i].saturating_sub(1),
             _ => open[i],
         };
+        match bytes[i] {
+            b'(' => parens.push(i > 0 && bytes[i - 1] == b'$' && bytes.get(i + 1) != Some(&b'(')),
+            b')' => {
+                parens.pop();
+            }
+            _ => {}
+        }
+        in_subst[i + 1] = parens.contains(&true);
     }
     for (i, _) in text.match_indices("<<") {
         // The tokenizer panics on a here-document that starts inside `${…` (a fuzz crash);
@@ -724,6 +735,13 @@ fn check_heredoc_delimiters(text: &str) -> Result<(), ShellError> {
             .iter()
             .position(|&b| b != b' ' && b != b'\t')
             .unwrap_or(rest.len());
+        // Inside `$(`, two blanks before the delimiter: the tokenizer loses it and may never
+        // end (`$(x <<  b) `, a fuzz out-of-memory).
+        if start >= 2 && in_subst[i] {
+            return Err(ShellError(
+                "a here-document operator (<<) followed by two or more blanks inside $(…) is not supported (the shell parser, brush-parser 0.4, does not end on it)".into(),
+            ));
+        }
         let word = &rest[start..];
         let missing = match word.first() {
             None => true,

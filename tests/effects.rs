@@ -340,6 +340,15 @@ fn exec_form_and_syntax_errors() {
         let e = of_run(&Command::Shell(bad.into()), &mounts, "/", &BTreeMap::new()).unwrap_err();
         assert!(e.contains("without a delimiter word"), "{bad:?}: {e}");
     }
+    // Two blanks before the delimiter inside `$(`: the tokenizer lost it (a fuzz
+    // out-of-memory). Refused; at the top level, and a shift in `$((`, are fine.
+    for bad in ["a$(x <<  b) ", "$(x <<-\t\tarpine& echo > bus s) "] {
+        let e = of_run(&Command::Shell(bad.into()), &mounts, "/", &BTreeMap::new()).unwrap_err();
+        assert!(e.contains("two or more blanks"), "{bad:?}: {e}");
+    }
+    for ok in ["cat <<  EOF > /c/f\nx\nEOF\n", "echo $((1 <<  2)) > /c/f"] {
+        of_run(&Command::Shell(ok.into()), &mounts, "/", &BTreeMap::new()).unwrap();
+    }
     // A here-document inside an unclosed `${`: the parser crate's tokenizer panicked (a fuzz
     // crash). Refused, by name; `${#x}` and `$((1<<2))` after a closed one are fine.
     let e = of_run(
