@@ -1683,6 +1683,12 @@ impl<'p> Machine<'p> {
                                 .map(|(_, h)| h.holder.owner as usize)
                         })
                         .collect(),
+                    // A stage's join waits for the stages it needs to end.
+                    Event::Join { waits, .. } => waits
+                        .iter()
+                        .filter(|&&(u, n)| self.pc[u as usize] < n)
+                        .map(|&(u, _)| u as usize)
+                        .collect(),
                     _ => Vec::new(),
                 };
                 on.sort_unstable();
