@@ -7,13 +7,15 @@
 //! same conflicts at file granularity; loom holds at most 4 threads beside main. Every exploration runs with no oracle, to its end, within
 //! a cap (a capped one is shown as `> N`: mountfuzz 2,000,000 executions or 5 s, loom and shuttle
 //! 50,000 executions). Then the built-in suite under every remedy (remote,
-//! where the tests share), DPOR and plain DFS with the same cap.
+//! where the tests share), DPOR and plain DFS with the same cap, and the stateful search
+//! (`states`) to its end.
 //!
 //! Last, a shared apt + cargo build from a Dockerfile (`benches/data/apt-cargo.Dockerfile`,
 //! imported as a user's would be), n parallel copies on one host or daemon, DPOR and plain DFS.
 //!
 //! `cargo bench --bench dpor` prints criterion figures for the 8-test families, then the tables;
-//! `DPOR_TABLES=dockerfile cargo bench --bench dpor` prints only the last table.
+//! `DPOR_TABLES=dockerfile cargo bench --bench dpor` prints only the last table,
+//! `DPOR_TABLES=builtin` only the built-in suite's (with the stateful search beside).
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -220,9 +222,10 @@ fn dockerfile_table() {
 }
 
 fn main() {
-    if std::env::var("DPOR_TABLES").as_deref() == Ok("dockerfile") {
-        dockerfile_table();
-        return;
+    match std::env::var("DPOR_TABLES").as_deref() {
+        Ok("dockerfile") => return dockerfile_table(),
+        Ok("builtin") => return builtin_table(),
+        _ => {}
     }
     let mut c = Criterion::default().configure_from_args();
     criterion_figures(&mut c);
@@ -257,10 +260,17 @@ fn main() {
             );
         }
     }
+    builtin_table();
+    dockerfile_table();
+}
+
+/// The built-in suite under every remedy (remote, Buildah, no oracle): DPOR and plain DFS with
+/// the same cap, and the stateful search (`states`) to its end, with no cap.
+fn builtin_table() {
     println!(
-        "\n| built-in suite, remote, remedy | dfs (DPOR) executions | time | dfs-plain executions | time |"
+        "\n| built-in suite, remote, remedy | dfs (DPOR) executions | time | dfs-plain executions | time | states: distinct states | transitions | time |"
     );
-    println!("|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     let suite = builtin::find("buildah-bud-cache").unwrap().suite();
     for remedy in Remedy::ALL {
         let prog = Program::compile(
@@ -271,11 +281,21 @@ fn main() {
         .unwrap();
         let (d, dt, dc) = mountfuzz(&prog, true);
         let (p, pt, pc) = mountfuzz(&prog, false);
+        let s = explore::explore(
+            &prog,
+            Strategy::States,
+            Budget::new(u64::MAX, 3_600.0),
+            quiet(),
+        );
+        let complete = !matches!(s.verdict, Verdict::Unknown(_));
         println!(
-            "| {remedy} | {} | {dt:.2} s | {} | {pt:.2} s |",
+            "| {remedy} | {} | {dt:.2} s | {} | {pt:.2} s | {} ({}) | {} | {:.2} s |",
             count(d, dc),
-            count(p, pc)
+            count(p, pc),
+            count(s.schedules, complete),
+            s.verdict.name(),
+            s.steps,
+            s.elapsed.as_secs_f64()
         );
     }
-    dockerfile_table();
 }

@@ -137,10 +137,10 @@ struct RunArgs {
     /// Set every mount's sharing mode (shared, private, locked).
     #[arg(long)]
     sharing: Option<Sharing>,
-    /// random, pct, pct:D, dfs, dfs-plain.
+    /// random, pct, pct:D, dfs, dfs-plain, states.
     #[arg(long, default_value = "random")]
     strategy: Strategy,
-    /// Most schedules to run.
+    /// Most schedules to run (states: most distinct states).
     #[arg(long, default_value_t = 100_000)]
     schedules: u64,
     /// Most seconds to explore.
@@ -481,11 +481,11 @@ fn profile(engine: Engine, fixes: &[Quirk]) -> Profile {
 }
 
 fn cmd_run(a: RunArgs) -> Result<u8, String> {
-    if a.shard.1 > 1 && a.strategy == (Strategy::Dfs { por: false }) {
-        return Err(
-            "--shard partitions random and PCT schedules and the dfs tree; dfs-plain is not sharded"
-                .into(),
-        );
+    if a.shard.1 > 1 && matches!(a.strategy, Strategy::Dfs { por: false } | Strategy::States) {
+        return Err(format!(
+            "--shard partitions random and PCT schedules and the dfs tree; {} is not sharded",
+            a.strategy
+        ));
     }
     let profile = profile(a.engine, &a.fixes);
     let suite = scenario::load(&a.suite, a.engine.dialect()).map_err(|e| e.to_string())?;

@@ -351,3 +351,31 @@ fn dfs_shards_merged_equal_one_machine() {
     ]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn the_stateful_search_finds_25414_replays_it_and_is_not_sharded() {
+    let dir = tempfile::tempdir().unwrap();
+    let save = dir.path().join("states.replay.json");
+    let save = save.to_str().unwrap();
+    let o = mountfuzz(&["run", "--strategy", "states", "--json", "--save", save]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verdict"], "violated", "{v}");
+    let o = mountfuzz(&["replay", save]);
+    assert!(
+        stdout(&o).contains("reproduced:") && !stdout(&o).contains("NOT"),
+        "{}",
+        stdout(&o)
+    );
+    // The remedy proves it, statically (the tests no longer share).
+    let o = mountfuzz(&["run", "--strategy", "states", "--remedy", "server-env"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("HOLDS"), "{}", stdout(&o));
+    let o = mountfuzz(&["run", "--strategy", "states", "--shard", "0/2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("states is not sharded"),
+        "{}",
+        stderr(&o)
+    );
+}

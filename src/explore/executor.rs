@@ -1708,7 +1708,7 @@ impl<'p> Machine<'p> {
     /// distinct states: the same state reached by different orders digests the same.
     pub fn digest(&self) -> u64 {
         let mut h = Fx(0);
-        self.describe(&mut h);
+        self.describe(&mut h, false);
         h.finish()
     }
 
@@ -1718,11 +1718,25 @@ impl<'p> Machine<'p> {
     /// same text (value ids, which depend on the order of appends, never appear).
     pub fn canonical(&self) -> String {
         let mut out = String::new();
-        self.describe(&mut Words(&mut out));
+        self.describe(&mut Words(&mut out), false);
         out
     }
 
-    fn describe(&self, h: &mut impl Hasher) {
+    /// The whole state as bytes, exactly, for a stateful search ([`super::states`]): two
+    /// machines with equal keys behave alike from here on under every schedule, oracles included.
+    /// It is [`Machine::canonical`]'s content, made exact: every token tagged and every list
+    /// counted, values of the program by their id (the in-flight value and an empty file
+    /// differ) and appended ones by their text, and, with its oracle on, each test's last look
+    /// at a file (the lost-update oracle's memory). Left out: what is derived from the rest
+    /// (who can move), counters (steps) and reports (the history).
+    pub fn state_key(&self, out: &mut Vec<u8>) {
+        out.clear();
+        self.describe(&mut Exact(out), true);
+    }
+
+    /// Feeds the state to `h`; `exact` adds what [`Machine::state_key`] needs beyond the
+    /// canonical text.
+    fn describe(&self, h: &mut impl Hasher, exact: bool) {
         for p in &self.pc {
             h.write_u32(*p);
         }
@@ -1741,11 +1755,17 @@ impl<'p> Machine<'p> {
             } else {
                 h.write_u32(u32::MAX);
             }
+            if exact {
+                h.write_usize(state.instance_count());
+            }
             for inst in 0..state.instance_count() {
                 let mut holds: Vec<_> = state
                     .instance_holds(inst)
                     .map(|x| (x.holder, x.sharing as u8, x.lock_gen, x.dir_gen))
                     .collect();
+                // Sorted: the order of one instance's holds only picks which holder a message
+                // names (a holder holds an instance once; every decision asks whether some hold
+                // qualifies, or looks one up by its holder).
                 holds.sort_unstable();
                 h.write_usize(holds.len());
                 for (hd, s, g, d) in holds {
@@ -1756,17 +1776,16 @@ impl<'p> Machine<'p> {
                     h.write_u32(d);
                 }
             }
+            if exact {
+                h.write_usize(self.cells[k].iter().filter(|c| c.value != ABSENT).count());
+            }
             for (i, c) in self.cells[k].iter().enumerate() {
                 if c.value == ABSENT {
                     continue;
                 }
                 h.write_usize(i / nf);
                 text(h, &self.prog.files[i % nf]);
-                text(h, self.value_text(c.value));
-                for w in self.writer_sets.members(c.writers) {
-                    h.write_usize(w);
-                }
-                h.write_u8(b';');
+                self.describe_cell(h, *c, exact);
             }
             h.write_u8(b'|');
         }
@@ -1792,10 +1811,51 @@ impl<'p> Machine<'p> {
                 None => h.write_u8(0),
             }
             for v in &self.output[t] {
-                text(h, self.value_text(*v));
+                self.describe_value(h, *v, exact);
                 h.write_u8(b'\n');
             }
             h.write_u8(b'|');
+            // The lost-update oracle's memory, read by nothing else.
+            if exact && self.oracles.has(Oracle::LostUpdate) {
+                match self.seen[t] {
+                    None => h.write_u8(0),
+                    Some((store, idx, cell)) => {
+                        h.write_u8(1);
+                        h.write_u32(store);
+                        h.write_u32(idx);
+                        if cell.value == ABSENT {
+                            h.write_u8(0);
+                        } else {
+                            h.write_u8(1);
+                            self.describe_cell(h, cell, exact);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A present file's content and its writers, ended by `;`.
+    fn describe_cell(&self, h: &mut impl Hasher, c: Cell, exact: bool) {
+        self.describe_value(h, c.value, exact);
+        for w in self.writer_sets.members(c.writers) {
+            h.write_usize(w);
+        }
+        h.write_u8(b';');
+    }
+
+    /// A value as text; exactly, a value of the program by its id (tagged 0) and an appended
+    /// one by its text (tagged 1), so the in-flight value and an empty file stay apart.
+    fn describe_value(&self, h: &mut impl Hasher, v: u32, exact: bool) {
+        if !exact {
+            return text(h, self.value_text(v));
+        }
+        if (v as usize) < self.prog.values.len() {
+            h.write_u8(0);
+            h.write_u32(v);
+        } else {
+            h.write_u8(1);
+            text(h, self.value_text(v));
         }
     }
 }
@@ -1869,6 +1929,47 @@ fn op_name(op: OpKind) -> &'static str {
         OpKind::Touch => "touch",
         OpKind::Stat { .. } => "stat",
         OpKind::Opaque { .. } => "opaque command",
+    }
+}
+
+/// A [`Hasher`] that appends what it is fed to a byte string that can be read back: every
+/// token tagged by its kind, integers in LEB128, byte strings with their length.
+struct Exact<'a>(&'a mut Vec<u8>);
+
+impl Exact<'_> {
+    fn int(&mut self, tag: u8, mut i: u64) {
+        self.0.push(tag);
+        loop {
+            let b = (i & 0x7f) as u8;
+            i >>= 7;
+            if i == 0 {
+                self.0.push(b);
+                return;
+            }
+            self.0.push(b | 0x80);
+        }
+    }
+}
+
+impl Hasher for Exact<'_> {
+    fn finish(&self) -> u64 {
+        0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.int(4, bytes.len() as u64);
+        self.0.extend_from_slice(bytes);
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0.extend_from_slice(&[1, i]);
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.int(2, i as u64);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.int(3, i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.int(5, i);
     }
 }
 

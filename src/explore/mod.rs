@@ -18,6 +18,7 @@ pub mod random;
 pub mod replay;
 pub mod schedule;
 pub mod shrink;
+pub mod states;
 pub mod traces;
 pub mod units;
 
@@ -46,6 +47,9 @@ pub enum Strategy {
         /// Partial-order reduction on.
         por: bool,
     },
+    /// Depth first over every reachable state, each expanded once ([`states`]): exhaustive
+    /// where traces are too many but states are not.
+    States,
 }
 
 impl std::fmt::Display for Strategy {
@@ -55,6 +59,7 @@ impl std::fmt::Display for Strategy {
             Strategy::Pct { depth } => write!(f, "pct:{depth}"),
             Strategy::Dfs { por: true } => f.write_str("dfs"),
             Strategy::Dfs { por: false } => f.write_str("dfs-plain"),
+            Strategy::States => f.write_str("states"),
         }
     }
 }
@@ -67,10 +72,11 @@ impl std::str::FromStr for Strategy {
             "pct" => Ok(Strategy::Pct { depth: 3 }),
             "dfs" => Ok(Strategy::Dfs { por: true }),
             "dfs-plain" => Ok(Strategy::Dfs { por: false }),
+            "states" => Ok(Strategy::States),
             _ => match s.strip_prefix("pct:").map(str::parse::<u32>) {
                 Some(Ok(d)) if d >= 1 => Ok(Strategy::Pct { depth: d }),
                 _ => Err(format!(
-                    "unknown strategy {s:?} (want random, pct, pct:D with D ≥ 1, dfs or dfs-plain)"
+                    "unknown strategy {s:?} (want random, pct, pct:D with D ≥ 1, dfs, dfs-plain or states)"
                 )),
             },
         }
@@ -179,7 +185,8 @@ pub struct Outcome {
     /// The verdict.
     pub verdict: Verdict,
     /// Schedules (executions) completed or cut short by a violation. For `dfs` (optimal DPOR)
-    /// each is one Mazurkiewicz trace; executions it abandoned are `blocked`.
+    /// each is one Mazurkiewicz trace; executions it abandoned are `blocked`. For `states`, the
+    /// distinct states reached (as `distinct_states`).
     pub schedules: u64,
     /// `dfs` only: executions abandoned because every test that could move was asleep (sleep-set
     /// blocked; optimal DPOR needs none, a sharded run's full top levels may add some).
@@ -264,6 +271,8 @@ pub fn explore(prog: &Program, strategy: Strategy, budget: Budget, opts: Options
     let start = Instant::now();
     let mut states = opts.count_states.then(HashSet::new);
     let (mut blocked, mut elsewhere) = (0, 0);
+    // A stateful search counts its states itself.
+    let mut counted = None;
     let (verdict, schedules, steps) = match no_search(prog) {
         Some(why) => {
             let (found, steps) = sequential(prog, opts.oracles, &mut states);
@@ -295,6 +304,11 @@ pub fn explore(prog: &Program, strategy: Strategy, budget: Budget, opts: Options
                 (v, c.executions, c.steps)
             }
             Strategy::Dfs { por: false } => dfs::run(prog, budget, &opts, start, &mut states),
+            Strategy::States => {
+                let (v, c) = states::run(prog, budget, &opts, start);
+                counted = Some(c.states);
+                (v, c.states, c.steps)
+            }
         },
     };
     let verdict = match verdict {
@@ -311,7 +325,7 @@ pub fn explore(prog: &Program, strategy: Strategy, budget: Budget, opts: Options
         blocked,
         elsewhere,
         steps,
-        distinct_states: states.map(|s| s.len() as u64),
+        distinct_states: counted.or(states.map(|s| s.len() as u64)),
         elapsed: start.elapsed(),
     }
 }

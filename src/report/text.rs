@@ -84,6 +84,7 @@ pub fn render(report: &RunReport, replay_path: Option<&str>) -> String {
     };
     let states = o
         .distinct_states
+        .filter(|_| c.strategy != crate::explore::Strategy::States)
         .map(|s| format!(", {s} distinct states"))
         .unwrap_or_default();
     let runs = if c.strategy == (crate::explore::Strategy::Dfs { por: true }) {
@@ -91,6 +92,8 @@ pub fn render(report: &RunReport, replay_path: Option<&str>) -> String {
             "{} execution(s), one per Mazurkiewicz trace, {} sleep-set blocked",
             o.schedules, o.blocked
         )
+    } else if c.strategy == crate::explore::Strategy::States {
+        format!("{} distinct state(s), each expanded once", o.schedules)
     } else {
         format!("{} schedule(s)", o.schedules)
     };
