@@ -22,7 +22,9 @@ use super::{Budget, Found, Machine, Options, Program, Schedule, Verdict};
 /// What a stateful search did: the distinct states it reached and the transitions (events) it
 /// executed.
 pub(super) struct Counts {
+    /// Distinct states reached (each expanded once, unless the search stopped first).
     pub(super) states: u64,
+    /// Transitions executed, into new states and known ones.
     pub(super) steps: u64,
 }
 
