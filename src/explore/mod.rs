@@ -120,7 +120,8 @@ pub struct Found {
 /// What a `HOLDS` rests on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Proof {
-    /// Every interleaving was explored, up to the reduction's equivalence.
+    /// Every interleaving was explored, up to the reduction's equivalence (`dfs`: one run per
+    /// trace; `states`: runs that reach one state go on as one).
     Exhaustive,
     /// No two tests share a cache dir, a lock or a parent that a prune or teardown removes, so
     /// every interleaving is equivalent to the one sequential run, which passed.

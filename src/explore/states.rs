@@ -70,16 +70,16 @@ pub(super) fn run(
     let mut stack = vec![Frame { m: root, next: 0 }];
     let mut result = None;
     'search: while let Some(top) = stack.last_mut() {
-        if top.next == 0 && (0..n).all(|t| !top.m.enabled(t)) && !top.m.finished() {
-            // Nothing can move but a test is unfinished: the deadlock oracle's state.
-            let mut d = top.m.clone();
-            d.check_deadlock();
-            if let Some(f) = found(&d, &path, counts.states) {
-                result = Some(f);
-                break 'search;
-            }
-        }
         let Some(t) = (top.next..n).find(|&t| top.m.enabled(t)) else {
+            if top.next == 0 && !top.m.finished() {
+                // Nothing can move but a test is unfinished: the deadlock oracle's state.
+                let mut d = top.m.clone();
+                d.check_deadlock();
+                if let Some(f) = found(&d, &path, counts.states) {
+                    result = Some(f);
+                    break 'search;
+                }
+            }
             stack.pop();
             path.pop();
             continue;
