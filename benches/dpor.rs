@@ -28,6 +28,10 @@ use mountfuzz::scenario::builtin;
 use mountfuzz::scenario::families::Family;
 use mountfuzz::world::{Remedy, Topology, World};
 
+#[macro_use]
+#[path = "common/families.rs"]
+mod families;
+
 /// Most executions and seconds any one exploration gets here.
 const CAP: u64 = 2_000_000;
 const SECONDS: f64 = 5.0;
@@ -61,34 +65,6 @@ fn mountfuzz(prog: &Program, por: bool) -> (u64, f64, bool) {
     assert_eq!(o.blocked, 0, "no sleep-set blocked execution");
     let complete = !matches!(o.verdict, Verdict::Unknown(_));
     (o.schedules, o.elapsed.as_secs_f64(), complete)
-}
-
-/// What test `i` of a family does, over files each behind its own mutex (slot 0 the shared file,
-/// slot `1 + i` test i's own) and a dir lock that a locked RUN holds across its write and read.
-macro_rules! family_body {
-    ($family:expr, $files:expr, $dir_lock:expr, $i:expr) => {{
-        let (files, i) = ($files, $i);
-        let value = i as u64;
-        match $family {
-            Family::OwnFiles => {
-                *files[1 + i].lock().unwrap() = Some(value);
-                let _ = *files[1 + i].lock().unwrap();
-            }
-            Family::Appends => {
-                let mut f = files[0].lock().unwrap();
-                *f = Some(f.unwrap_or(0) + value);
-            }
-            Family::SharedWriteRead => {
-                *files[0].lock().unwrap() = Some(value);
-                let _ = *files[0].lock().unwrap();
-            }
-            Family::Locked => {
-                let _held = $dir_lock.lock().unwrap();
-                *files[0].lock().unwrap() = Some(value);
-                let _ = *files[0].lock().unwrap();
-            }
-        }
-    }};
 }
 
 /// loom's executions for the family (n ≤ 4), or `None` beyond its thread limit.
@@ -129,20 +105,10 @@ fn shuttle_dfs(family: Family, n: usize) -> (u64, f64, bool) {
     let config = shuttle::Config::new();
     let scheduler = shuttle::scheduler::DfsScheduler::new(Some(PEER_CAP as usize), false);
     let runner = shuttle::Runner::new(scheduler, config);
+    let body = families::shuttle_family(family, n);
     runner.run(move || {
         RUNS.fetch_add(1, Relaxed);
-        let files: shuttle::sync::Arc<Vec<shuttle::sync::Mutex<Option<u64>>>> =
-            shuttle::sync::Arc::new((0..=n).map(|_| shuttle::sync::Mutex::new(None)).collect());
-        let lock = shuttle::sync::Arc::new(shuttle::sync::Mutex::new(()));
-        let hs: Vec<_> = (0..n)
-            .map(|i| {
-                let (files, lock) = (files.clone(), lock.clone());
-                shuttle::thread::spawn(move || family_body!(family, &files, &lock, i))
-            })
-            .collect();
-        for h in hs {
-            h.join().unwrap();
-        }
+        body()
     });
     let runs = RUNS.load(Relaxed);
     let secs = start.elapsed().as_secs_f64();

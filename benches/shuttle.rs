@@ -3,7 +3,15 @@
 //! /test, in the same run. Shuttle runs the suite encoded with its
 //! threads and mutexes (a thread per test, a mutex per cache dir, a locked RUN holds the mutex
 //! across its operations, a shared RUN takes it per operation); mountfuzz runs the built-in suite.
-//! `cargo bench --bench shuttle` prints criterion figures, then a Markdown table.
+//!
+//! Then the scenario families (n tests in one shared cache dir, one RUN each, n = 2, 4, 8),
+//! which shuttle runs as threads over a mutex per file (as in the `dpor` bench), sampled by
+//! both with every event a choice; and the floor of any scheduler that makes a random choice
+//! at every event: a loop that picks a runnable thread as mountfuzz's random sampler does,
+//! dispatches on its next event's kind and does nothing else, over the same program.
+//!
+//! `cargo bench --bench shuttle` prints criterion figures, then the Markdown tables;
+//! `SHUTTLE_TABLES=families` (or `builtin`, `floor`) prints only that table.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -12,10 +20,16 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput};
 use mountfuzz::check::{Oracle, Oracles};
 use mountfuzz::engine::{BuildahVersion, Engine, Profile};
-use mountfuzz::explore::{self, Budget, Options, Program, Strategy, Verdict};
+use mountfuzz::explore::program::Event;
+use mountfuzz::explore::{self, Budget, Options, Program, Rng, Strategy, Verdict};
+use mountfuzz::scenario::families::Family;
 use mountfuzz::scenario::{Suite, builtin};
 use mountfuzz::world::{Remedy, Topology, World};
 use shuttle::sync::{Arc, Mutex};
+
+#[macro_use]
+#[path = "common/families.rs"]
+mod families;
 
 type Dir = Arc<Mutex<HashMap<&'static str, &'static str>>>;
 const SCHEDULES: u64 = 2_000;
@@ -176,16 +190,194 @@ fn mountfuzz_to_first(n: u64) -> u64 {
     counts[counts.len() / 2]
 }
 
-fn rate(f: impl Fn()) -> f64 {
+fn rate(mut f: impl FnMut()) -> f64 {
     let start = Instant::now();
     f();
     SCHEDULES as f64 / start.elapsed().as_secs_f64()
 }
 
+/// Every event a choice, random or PCT (d = 3), no oracle: mountfuzz's schedules per second.
+fn mountfuzz_rate(prog: &Program, strategy: Strategy) -> f64 {
+    rate(|| {
+        let o = explore::explore(prog, strategy, Budget::new(SCHEDULES, 60.0), quiet(false));
+        assert_eq!(o.schedules, SCHEDULES, "every schedule ran to its end");
+    })
+}
+
+/// The families beside shuttle's random and PCT schedulers, every event a choice, in turns.
+fn families_table() {
+    println!(
+        "\n| family | n | events | shuttle random | mountfuzz random | ratio | shuttle pct (d=3) | mountfuzz pct (d=3) | ratio |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let pct = Strategy::Pct { depth: 3 };
+    for family in Family::ALL {
+        for n in [2, 4, 8] {
+            let prog = Program::compile(
+                &family.suite(n),
+                Profile::new(Engine::Buildah(BuildahVersion::Current)),
+                &World::new(Topology::Remote, Remedy::None),
+            )
+            .expect("the families compile");
+            let mut best = [0.0f64; 4];
+            for _ in 0..ROUNDS {
+                let round = [
+                    rate(|| {
+                        shuttle::check_random(
+                            families::shuttle_family(family, n),
+                            SCHEDULES as usize,
+                        )
+                    }),
+                    mountfuzz_rate(&prog, Strategy::Random),
+                    rate(|| {
+                        shuttle::check_pct(
+                            families::shuttle_family(family, n),
+                            SCHEDULES as usize,
+                            3,
+                        )
+                    }),
+                    mountfuzz_rate(&prog, pct),
+                ];
+                for (b, r) in best.iter_mut().zip(round) {
+                    *b = b.max(r);
+                }
+            }
+            println!(
+                "| {} | {n} | {} | {:.0} | {:.0} | {:.1}× | {:.0} | {:.0} | {:.1}× |",
+                family.name(),
+                prog.total_events(),
+                best[0],
+                best[1],
+                best[1] / best[0],
+                best[2],
+                best[3],
+                best[3] / best[2]
+            );
+        }
+    }
+}
+
+/// Schedules per second of the floor: random choices among the threads that have events left,
+/// a dispatch on the kind of the chosen thread's next event (a little work of its own per kind,
+/// so the dispatch stays a branch), the choice recorded; no state, no oracle, nothing blocks.
+fn floor_rate(prog: &Program) -> f64 {
+    let kinds: Vec<Vec<u8>> = prog
+        .tests
+        .iter()
+        .map(|t| {
+            t.events
+                .iter()
+                .map(|e| match e {
+                    Event::Acquire { .. } => 0,
+                    Event::Op { .. } => 1,
+                    Event::Release { .. } => 2,
+                    Event::BuildEnd { .. } => 3,
+                    Event::Teardown { .. } => 4,
+                    Event::Layer { .. } => 5,
+                    Event::NoCache { .. } => 6,
+                    Event::Prune { .. } => 7,
+                    Event::Join { .. } => 8,
+                })
+                .collect()
+        })
+        .collect();
+    let n = kinds.len();
+    assert!(
+        n <= 8,
+        "the floor's table of runnable sets is for up to 8 threads"
+    );
+    // Per set of threads: its members, and how many (as the sampler's table).
+    let members: Vec<[u8; 9]> = (0..1usize << n)
+        .map(|m| {
+            let mut row = [0u8; 9];
+            for t in (0..n).filter(|&t| m & 1 << t != 0) {
+                row[row[8] as usize] = t as u8;
+                row[8] += 1;
+            }
+            row
+        })
+        .collect();
+    let (mut work, mut choices, mut pc) = ([0u64; 9], Vec::new(), vec![0usize; n]);
+    let r = rate(|| {
+        for index in 0..SCHEDULES {
+            let mut rng = Rng::for_schedule(0, index);
+            pc.iter_mut().for_each(|p| *p = 0);
+            choices.clear();
+            let mut live = (1usize << n) - 1;
+            while live != 0 {
+                let set = &members[live];
+                let t = set[rng.below(set[8] as u64) as usize] as usize;
+                match kinds[t][pc[t]] {
+                    0 => work[0] += t as u64,
+                    1 => work[1] ^= t as u64,
+                    2 => work[2] = work[2].wrapping_mul(3) + t as u64,
+                    3 => work[3] += 1,
+                    4 => work[4] = work[4].rotate_left(1),
+                    5 => work[5] += 2,
+                    6 => work[6] ^= 1,
+                    7 => work[7] += 3,
+                    _ => work[8] += 1,
+                }
+                choices.push(t as u32);
+                pc[t] += 1;
+                if pc[t] == kinds[t].len() {
+                    live &= !(1 << t);
+                }
+            }
+        }
+    });
+    assert!(work.iter().sum::<u64>() > 0 && !choices.is_empty());
+    r
+}
+
+/// The floor beside shuttle and mountfuzz on the built-in suite, every event a choice.
+fn floor_table() {
+    let prog = mountfuzz_program(Remedy::None);
+    let mut best = [0.0f64; 3];
+    for _ in 0..ROUNDS {
+        let round = [
+            rate(|| shuttle::check_random(shuttle_suite(true, false), SCHEDULES as usize)),
+            floor_rate(&prog),
+            mountfuzz_rate(&prog, Strategy::Random),
+        ];
+        for (b, r) in best.iter_mut().zip(round) {
+            *b = b.max(r);
+        }
+    }
+    let steps = prog.total_events() as f64;
+    println!(
+        "\n| random, every event a choice (built-in suite, tests share /test) | schedules/s | ns per event | × shuttle |"
+    );
+    println!("|---|---|---|---|");
+    for (name, r) in [
+        ("shuttle", best[0]),
+        ("floor: random choice and dispatch alone", best[1]),
+        ("mountfuzz", best[2]),
+    ] {
+        println!(
+            "| {name} | {r:.0} | {:.1} | {:.1}× |",
+            1e9 / (r * steps),
+            r / best[0]
+        );
+    }
+}
+
 fn main() {
-    let mut c = Criterion::default().configure_from_args();
-    throughput(&mut c);
-    c.final_summary();
+    let tables = std::env::var("SHUTTLE_TABLES").ok();
+    match tables.as_deref() {
+        Some("families") => return families_table(),
+        Some("floor") => return floor_table(),
+        Some("builtin") | None => {}
+        Some(other) => {
+            eprintln!("SHUTTLE_TABLES={other}: expected families, builtin or floor");
+            std::process::exit(2);
+        }
+    }
+    if tables.is_none() {
+        let mut c = Criterion::default().configure_from_args();
+        throughput(&mut c);
+        c.final_summary();
+    }
     // The table: rates measured again here, side by side, on the suite whose tests share
     // /test (remote, no remedy), run to its end: no oracle in mountfuzz, no assertion in
     // shuttle. The machine's speed drifts, so the six measurements take turns, round after
@@ -236,4 +428,8 @@ fn main() {
     println!(
         "\nschedules to first interference (remote, no remedy; median of 31 seeds): shuttle {s1}, mountfuzz {m1}"
     );
+    if tables.is_none() {
+        floor_table();
+        families_table();
+    }
 }

@@ -333,3 +333,100 @@ fn engine_and_quirk_names_round_trip() {
     }
     assert!("buildah@9".parse::<Engine>().is_err());
 }
+
+/// One change to a key's holder table, as the executor makes them.
+#[derive(Clone, Debug)]
+enum Change {
+    Take(u32, u32, Sharing),
+    Release(u32, u32),
+    DropIndex,
+    SplitHeld,
+    LockFileGone,
+    DirGone,
+}
+
+fn change() -> impl proptest::strategy::Strategy<Value = Change> {
+    use proptest::prelude::*;
+    let sharing = prop_oneof![
+        Just(Sharing::Shared),
+        Just(Sharing::Private),
+        Just(Sharing::Locked)
+    ];
+    prop_oneof![
+        4 => (0..4u32, 0..2u32, sharing).prop_map(|(o, r, s)| Change::Take(o, r, s)),
+        2 => (0..4u32, 0..2u32).prop_map(|(o, r)| Change::Release(o, r)),
+        1 => Just(Change::DropIndex),
+        1 => Just(Change::SplitHeld),
+        1 => Just(Change::LockFileGone),
+        1 => Just(Change::DirGone),
+    ]
+}
+
+/// `Profile::may_wait` is what lets the executor skip looking again at a mount: it must say
+/// "may wait" for every mode `decide` can make wait, whatever the holders, on every engine with
+/// any set of its quirks fixed (`mounts_that_may_wait_do_wait_somewhere` shows that the modes
+/// that may wait do).
+#[test]
+fn a_mount_that_may_not_wait_never_waits() {
+    use proptest::prelude::*;
+    let config = mountfuzz::testing::proptest_config("proptest-regressions/engine.txt", 2000);
+    proptest!(config, |(
+        engine in 0..Engine::ALL.len(),
+        fixed in proptest::collection::vec(0..Quirk::ALL.len(), 0..4),
+        changes in proptest::collection::vec(change(), 0..12),
+        asker in (0..4u32, 0..2u32),
+    )| {
+        let mut p = Profile::new(Engine::ALL[engine]);
+        for q in fixed {
+            p = p.fixed(Quirk::ALL[q]);
+        }
+        let mut k = KeyState::default();
+        let ask = |k: &KeyState, who: Holder, s: Sharing| {
+            p.decide(k, &Request { holder: who, sharing: s })
+        };
+        for c in changes {
+            match c {
+                // Only what the engine grants is taken, as in the executor.
+                Change::Take(o, r, s) => {
+                    let request = Request { holder: h(o, r), sharing: s };
+                    match p.decide(&k, &request) {
+                        Decision::Grant(i) => k.grant(i, p.hold(&k, &request)),
+                        Decision::NewInstance => {
+                            k.create(p.hold(&k, &request));
+                        }
+                        Decision::Wait | Decision::Reject(_) => {}
+                    }
+                }
+                Change::Release(o, r) => {
+                    k.release(h(o, r));
+                }
+                Change::DropIndex => k.drop_index(),
+                Change::SplitHeld => k.split_held(),
+                Change::LockFileGone => k.lock_gen += 1,
+                Change::DirGone => k.dir_gen += 1,
+            }
+        }
+        for s in Sharing::ALL {
+            if ask(&k, h(asker.0, asker.1), s) == Decision::Wait {
+                prop_assert!(p.may_wait(s), "{:?} {s} waits on {k:?}", p.engine);
+            }
+        }
+    });
+}
+
+/// Every mode `may_wait` names does wait on some table (the property above is not vacuous).
+#[test]
+fn mounts_that_may_wait_do_wait_somewhere() {
+    use Sharing::*;
+    let bk = Profile::new(Engine::BuildKit);
+    let locked = held(&[(0, Locked)]);
+    assert!(bk.may_wait(Locked) && bk.decide(&locked, &req(1, Locked)) == Decision::Wait);
+    let fixed = bk.fixed(Quirk::SharedBypassesHolders);
+    assert!(fixed.may_wait(Shared) && fixed.decide(&locked, &req(1, Shared)) == Decision::Wait);
+    assert!(!bk.may_wait(Private));
+    for e in [CUR, OLD] {
+        let p = Profile::new(e);
+        assert!(p.may_wait(Locked) && p.decide(&locked, &req(1, Locked)) == Decision::Wait);
+        assert!(!p.may_wait(Shared) && !p.may_wait(Private));
+    }
+}

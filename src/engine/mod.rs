@@ -418,6 +418,18 @@ impl Profile {
         }
     }
 
+    /// Whether [`Profile::decide`] can ever answer a request in mode `sharing` with
+    /// [`Decision::Wait`], whatever the holders: on Buildah only a locked mount waits (a shared
+    /// one takes no lock, a private one is rejected or takes a free or new dir); on BuildKit a
+    /// shared or locked one may wait for a free instance, a private one never does. The
+    /// executor looks again at a waiting mount only when this says it may wait.
+    pub fn may_wait(&self, sharing: Sharing) -> bool {
+        match self.engine {
+            Engine::BuildKit => sharing != Sharing::Private,
+            Engine::Buildah(_) => sharing == Sharing::Locked,
+        }
+    }
+
     /// The hold a granted `req` records. A RUN that re-uses its own lock keeps that lock's
     /// generation; any other locker locks the key's current lock file.
     #[inline]

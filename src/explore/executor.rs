@@ -167,7 +167,10 @@ pub struct Machine<'p> {
     cells: Vec<Vec<Cell>>,
     failure: Vec<Option<Failure>>,
     output: Vec<Vec<u32>>,
-    extra_values: Vec<String>,
+    /// The texts of the values appends made, one after another (no allocation per append).
+    extra_text: String,
+    /// Per value an append made (ids from `prog.values.len()` on): its span of `extra_text`.
+    extra_spans: Vec<(u32, u32)>,
     writer_sets: WriterSets,
     steps: u64,
     violation: Option<Violation>,
@@ -176,6 +179,11 @@ pub struct Machine<'p> {
     en: u64,
     /// `en` at the start of every run.
     en0: u64,
+    /// Bit `t` set when test `t`'s next event may have to wait ([`TestProgram::may_wait`]),
+    /// for up to 64 tests: only these can be blocked or unblocked by another test's move.
+    waits: u64,
+    /// `waits` at the start of every run.
+    waits0: u64,
     /// Per test: the file its current RUN last read or looked at (store, cell index) and what
     /// the file held then, for the lost-update oracle.
     seen: Vec<Option<(u32, u32, Cell)>>,
@@ -205,13 +213,16 @@ impl<'p> Machine<'p> {
             cells: vec![Vec::new(); prog.keys.len()],
             failure: vec![None; prog.tests.len()],
             output: vec![Vec::new(); prog.tests.len()],
-            extra_values: Vec::new(),
+            extra_text: String::new(),
+            extra_spans: Vec::new(),
             writer_sets: WriterSets::new(prog.tests.len()),
             steps: 0,
             violation: None,
             history: None,
             en: 0,
             en0: 0,
+            waits: 0,
+            waits0: 0,
             seen: vec![None; prog.tests.len()],
             layers: vec![LayerState::Absent; prog.layers.len()],
             skip: vec![NO_RUN; prog.tests.len()],
@@ -222,6 +233,10 @@ impl<'p> Machine<'p> {
             .filter(|&t| m.enabled(t))
             .fold(0, |b, t| b | 1 << t);
         m.en = m.en0;
+        m.waits0 = (0..m.pc.len().min(64))
+            .filter(|&t| prog.tests[t].may_wait[0])
+            .fold(0, |b, t| b | 1 << t);
+        m.waits = m.waits0;
         m
     }
 
@@ -246,7 +261,8 @@ impl<'p> Machine<'p> {
         self.skip.iter_mut().for_each(|r| *r = NO_RUN);
         self.missed.iter_mut().for_each(|m| *m = false);
         self.output.iter_mut().for_each(Vec::clear);
-        self.extra_values.clear();
+        self.extra_text.clear();
+        self.extra_spans.clear();
         self.writer_sets.reset();
         self.steps = 0;
         self.violation = if self.oracles.has(Oracle::PathContainment) {
@@ -258,6 +274,7 @@ impl<'p> Machine<'p> {
             h.clear();
         }
         self.en = self.en0;
+        self.waits = self.waits0;
     }
 
     /// The tests that can move now as a bit set, for programs of at most 64 tests (kept up to
@@ -346,7 +363,8 @@ impl<'p> Machine<'p> {
         if (v as usize) < base {
             &self.prog.values[v as usize]
         } else {
-            &self.extra_values[v as usize - base]
+            let (start, end) = self.extra_spans[v as usize - base];
+            &self.extra_text[start as usize..end as usize]
         }
     }
 
@@ -457,7 +475,8 @@ impl<'p> Machine<'p> {
     /// read-modify-write: `sed -i`, `echo "$(cat f)…" > f`): an update another test made in
     /// between is lost.
     fn lost_update_check(&mut self, t: usize, k: usize, idx: usize, value: u32) {
-        let Some((sk, si, then)) = self.seen[t] else {
+        let Some((sk, si, then)) = self.seen[t].filter(|_| self.oracles.has(Oracle::LostUpdate))
+        else {
             return;
         };
         let now = self.cells[k][idx];
@@ -593,14 +612,13 @@ impl<'p> Machine<'p> {
         let moved = self.apply(t);
         debug_assert!(moved, "advance is for a test that can move");
         if self.pc.len() <= 64 {
-            let mut bits = affected & u64::MAX.checked_shr(64 - self.pc.len() as u32).unwrap_or(0);
+            self.settle(t);
+            // Another test can change from blocked to free or back only when its next event
+            // may wait and this event can affect it.
+            let mut bits = affected & self.waits & !(1 << t);
             while bits != 0 {
                 let u = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                // A test whose next event never waits can still move: nothing to look at.
-                if u != t && !self.prog.tests[u].may_wait[self.pc[u] as usize] {
-                    continue;
-                }
                 if self.enabled(u) {
                     self.en |= 1 << u;
                 } else {
@@ -610,36 +628,42 @@ impl<'p> Machine<'p> {
         }
     }
 
+    /// After test `t` moved (up to 64 tests): its bits in `waits` and `en`. An event that never
+    /// waits can be taken unless the test is done.
+    #[inline]
+    fn settle(&mut self, t: usize) {
+        let test = &self.prog.tests[t];
+        let pc = self.pc[t] as usize;
+        let (bit, waits) = (1u64 << t, test.may_wait[pc]);
+        self.waits = if waits {
+            self.waits | bit
+        } else {
+            self.waits & !bit
+        };
+        let can = if waits {
+            self.enabled(t)
+        } else {
+            pc < test.events.len()
+        };
+        self.en = if can { self.en | bit } else { self.en & !bit };
+    }
+
     /// Moves test `t` while its next event is a safe step (it touches no key another test
     /// touches, so only `t` is affected) and it can move, calling `each` after every event.
     /// Returns how many events ran; the caller records them as choices of `t`.
     pub fn run_safe(&mut self, t: usize, mut each: impl FnMut(&Self)) -> u64 {
         let start = self.steps;
-        let test = &self.prog.tests[t];
-        let pc = self.pc[t] as usize;
-        let n = test.safe_run[pc] as usize;
-        let end = pc + n == test.events.len();
-        // Whether t can move afterwards, when the loop already knows.
-        let mut can = if end { Some(false) } else { None };
+        let n = self.prog.tests[t].safe_run[self.pc[t] as usize];
         for _ in 0..n {
-            if self.violation.is_some() {
-                can = None;
-                break;
-            }
-            if !self.apply(t) {
-                can = Some(false);
+            if self.violation.is_some() || !self.apply(t) {
                 break;
             }
             each(self);
         }
         let ran = self.steps - start;
         if ran > 0 && self.pc.len() <= 64 {
-            // Safe events affect no other test: only t's own bit can change.
-            if can.unwrap_or_else(|| self.enabled(t)) {
-                self.en |= 1 << t;
-            } else {
-                self.en &= !(1 << t);
-            }
+            // Safe events affect no other test: only t's own bits can change.
+            self.settle(t);
         }
         ran
     }
@@ -717,10 +741,16 @@ impl<'p> Machine<'p> {
                     }
                     Decision::Wait => unreachable!("returned above"),
                 };
-                let excl = check::locked_exclusion::on_grant(&self.table.keys[k], &hold);
-                let stale = check::lock_integrity::on_grant(&self.table.keys[k], &hold);
-                let shared_private =
-                    check::private_exclusivity::on_grant(&self.table.keys[k], inst);
+                // Each oracle looks only when it is on (a sampled run with none checks nothing).
+                let on = |o| self.oracles.has(o);
+                let excl = on(Oracle::LockedExclusion)
+                    .then(|| check::locked_exclusion::on_grant(&self.table.keys[k], &hold))
+                    .flatten();
+                let stale = on(Oracle::LockIntegrity)
+                    .then(|| check::lock_integrity::on_grant(&self.table.keys[k], &hold))
+                    .flatten();
+                let shared_private = on(Oracle::PrivateExclusivity)
+                    && check::private_exclusivity::on_grant(&self.table.keys[k], inst);
                 if let Some(other) = excl {
                     self.violate(Oracle::LockedExclusion, t, Some(k), |m| {
                         format!(
@@ -878,17 +908,28 @@ impl<'p> Machine<'p> {
                     }
                     OpKind::Append => {
                         let old = self.cells[k][idx];
-                        let text = if old.value == ABSENT || Some(old.value) == self.prog.torn {
-                            self.value_text(*value).to_string()
-                        } else {
-                            format!(
-                                "{}\n{}",
-                                self.value_text(old.value),
-                                self.value_text(*value)
-                            )
-                        };
-                        self.extra_values.push(text);
-                        let v = (self.prog.values.len() + self.extra_values.len() - 1) as u32;
+                        // The new text, `old\nvalue` (or `value` alone), at the arena's end.
+                        let start = self.extra_text.len();
+                        if old.value != ABSENT && Some(old.value) != self.prog.torn {
+                            match (old.value as usize).checked_sub(prog.values.len()) {
+                                None => self.extra_text.push_str(&prog.values[old.value as usize]),
+                                Some(e) => {
+                                    let (a, b) = self.extra_spans[e];
+                                    self.extra_text.extend_from_within(a as usize..b as usize);
+                                }
+                            }
+                            self.extra_text.push('\n');
+                        }
+                        match (*value as usize).checked_sub(prog.values.len()) {
+                            None => self.extra_text.push_str(&prog.values[*value as usize]),
+                            Some(e) => {
+                                let (a, b) = self.extra_spans[e];
+                                self.extra_text.extend_from_within(a as usize..b as usize);
+                            }
+                        }
+                        let span = (start as u32, self.extra_text.len() as u32);
+                        self.extra_spans.push(span);
+                        let v = (prog.values.len() + self.extra_spans.len() - 1) as u32;
                         self.cells[k][idx] = Cell {
                             value: v,
                             writers: self.writer_sets.with(old.writers, t),
@@ -941,7 +982,9 @@ impl<'p> Machine<'p> {
                                     )
                                 });
                             }
-                            let others = if cell.writers == t as u32 {
+                            let others = if cell.writers == t as u32
+                                || !self.oracles.has(Oracle::Isolation)
+                            {
                                 Vec::new()
                             } else {
                                 check::isolation::on_read_by(

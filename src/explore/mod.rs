@@ -449,10 +449,31 @@ pub(crate) enum Runnable<'a> {
     List(&'a [usize]),
 }
 
+/// For every 8-bit set: its members in ascending order, then (last byte) how many there are.
+/// The samplers ask both at every step; for up to 8 threads a table answers without a loop.
+const SMALL_SETS: [[u8; 9]; 256] = {
+    let mut table = [[0u8; 9]; 256];
+    let mut m = 0;
+    while m < 256 {
+        let (mut bit, mut n) = (0, 0);
+        while bit < 8 {
+            if m & 1 << bit != 0 {
+                table[m][n] = bit as u8;
+                n += 1;
+            }
+            bit += 1;
+        }
+        table[m][8] = n as u8;
+        m += 1;
+    }
+    table
+};
+
 impl Runnable<'_> {
     /// How many tests can move.
     pub(crate) fn len(&self) -> usize {
         match self {
+            Runnable::Mask(m) if *m < 256 => SMALL_SETS[*m as usize][8] as usize,
             Runnable::Mask(m) => m.count_ones() as usize,
             Runnable::List(l) => l.len(),
         }
@@ -460,6 +481,7 @@ impl Runnable<'_> {
     /// The `k`-th runnable test in ascending order (`k < len()`).
     pub(crate) fn nth(&self, k: usize) -> usize {
         match self {
+            Runnable::Mask(m) if *m < 256 && k < 8 => SMALL_SETS[*m as usize][k] as usize,
             Runnable::Mask(m) => {
                 let mut bits = *m;
                 for _ in 0..k {

@@ -153,6 +153,20 @@ impl Event {
         }
     }
 
+    /// Whether taking this event can change whether another thread's next event has to wait
+    /// (see [`crate::explore::Machine::enabled`]: a wait reads the holder table, its lock and
+    /// dir generations, the layers and the threads a join waits for). A file operation changes
+    /// none of them, unless it is an `rm -rf` that removes a cache dir or a lock file
+    /// (`removals`: the program's); the threads its event signals are counted apart.
+    pub fn may_unblock(&self, removals: &[Removal]) -> bool {
+        match self {
+            Event::Op { removal, .. } => removals
+                .get(*removal as usize)
+                .is_some_and(|r| !r.dirs.is_empty() || !r.locks.is_empty()),
+            _ => true,
+        }
+    }
+
     /// Whether the event does anything to a cache that another test could see: an operation,
     /// a locked or private mount (they coordinate), or a prune or teardown that removes one.
     pub fn acts_on_cache(&self) -> bool {
@@ -224,14 +238,17 @@ pub struct TestProgram {
     pub future_keys: Vec<u64>,
     /// The build (index into [`Program::expects`]) each event belongs to, or `u32::MAX`.
     pub event_build: Vec<u32>,
-    /// Per event: the tests whose ability to move it can change (this test, and every test
-    /// that ever touches one of its keys); all bits when tests or keys exceed 64.
+    /// Per event: the tests whose ability to move it can change (this test, the threads it
+    /// signals, and, unless it is a file operation that cannot unblock anyone
+    /// ([`Event::may_unblock`]), every test that ever touches one of its keys); all bits when
+    /// tests or keys exceed 64.
     pub event_tests: Vec<u64>,
     /// Per event, plus one entry (0) at the end: how many events from it on are safe steps
     /// (touch no key another test ever touches; all keys count when keys exceed 64).
     pub safe_run: Vec<u32>,
-    /// Per event, plus one entry (false) at the end: whether it can have to wait (a mount, a
-    /// prune, a layer another build is making). Another test's move can change whether this
+    /// Per event, plus one entry (false) at the end: whether it can have to wait (a mount the
+    /// engine may make wait ([`Profile::may_wait`]), a prune, a layer another build is making,
+    /// a join). Another test's move can change whether this
     /// test can move only when its next event is one of these.
     pub may_wait: Vec<bool>,
     /// (RUN, key, tool) of each profiled command that fails or corrupts under contention
@@ -990,14 +1007,10 @@ impl Program {
             t.may_wait = t
                 .events
                 .iter()
-                .map(|e| {
-                    matches!(
-                        e,
-                        Event::Acquire { .. }
-                            | Event::Prune { .. }
-                            | Event::Layer { .. }
-                            | Event::Join { .. }
-                    )
+                .map(|e| match e {
+                    Event::Acquire { sharing, .. } => profile.may_wait(*sharing),
+                    Event::Prune { .. } | Event::Layer { .. } | Event::Join { .. } => true,
+                    _ => false,
                 })
                 .chain([false])
                 .collect();
@@ -1052,9 +1065,13 @@ impl Program {
                 .event_keys
                 .iter()
                 .zip(&t.signals)
-                .map(|(&ks, &joiners)| {
+                .zip(&t.events)
+                .map(|((&ks, &joiners), e)| {
                     if all {
                         return u64::MAX;
+                    }
+                    if !e.may_unblock(&removals) {
+                        return 1u64.checked_shl(ti as u32).unwrap_or(0) | joiners;
                     }
                     (0..key_tests.len())
                         .filter(|&k| ks & 1 << k != 0)

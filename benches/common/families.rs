@@ -1,0 +1,55 @@
+//! The scenario families (`mountfuzz::scenario::families`) as the peers run them: n threads
+//! over files each behind its own mutex, so loom and shuttle see the same conflicts at file
+//! granularity as mountfuzz. Shared by the `dpor` and `shuttle` benches.
+
+/// What test `i` of a family does, over files each behind its own mutex (slot 0 the shared file,
+/// slot `1 + i` test i's own) and a dir lock that a locked RUN holds across its write and read.
+macro_rules! family_body {
+    ($family:expr, $files:expr, $dir_lock:expr, $i:expr) => {{
+        let (files, i) = ($files, $i);
+        let value = i as u64;
+        match $family {
+            Family::OwnFiles => {
+                *files[1 + i].lock().unwrap() = Some(value);
+                let _ = *files[1 + i].lock().unwrap();
+            }
+            Family::Appends => {
+                let mut f = files[0].lock().unwrap();
+                *f = Some(f.unwrap_or(0) + value);
+            }
+            Family::SharedWriteRead => {
+                *files[0].lock().unwrap() = Some(value);
+                let _ = *files[0].lock().unwrap();
+            }
+            Family::Locked => {
+                let _held = $dir_lock.lock().unwrap();
+                *files[0].lock().unwrap() = Some(value);
+                let _ = *files[0].lock().unwrap();
+            }
+        }
+    }};
+}
+
+/// A shuttle test of `family` with `n` threads, for any of shuttle's schedulers.
+#[allow(dead_code)]
+pub fn shuttle_family(
+    family: mountfuzz::scenario::families::Family,
+    n: usize,
+) -> impl Fn() + Send + Sync + 'static {
+    use mountfuzz::scenario::families::Family;
+    use shuttle::sync::{Arc, Mutex};
+    move || {
+        let files: Arc<Vec<Mutex<Option<u64>>>> =
+            Arc::new((0..=n).map(|_| Mutex::new(None)).collect());
+        let lock = Arc::new(Mutex::new(()));
+        let hs: Vec<_> = (0..n)
+            .map(|i| {
+                let (files, lock) = (files.clone(), lock.clone());
+                shuttle::thread::spawn(move || family_body!(family, &files, &lock, i))
+            })
+            .collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+    }
+}
