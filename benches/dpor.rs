@@ -11,7 +11,8 @@
 //! (`states`) to its end.
 //!
 //! Last, a shared apt + cargo build from a Dockerfile (`benches/data/apt-cargo.Dockerfile`,
-//! imported as a user's would be), n parallel copies on one host or daemon, DPOR and plain DFS.
+//! imported as a user's would be), n parallel copies on one host or daemon, DPOR, plain DFS and
+//! the stateful search.
 //!
 //! `cargo bench --bench dpor` prints criterion figures for the 8-test families, then the tables;
 //! `DPOR_TABLES=dockerfile cargo bench --bench dpor` prints only the last table,
@@ -35,6 +36,8 @@ mod families;
 /// Most executions and seconds any one exploration gets here.
 const CAP: u64 = 2_000_000;
 const SECONDS: f64 = 5.0;
+/// Most distinct states the stateful search gets on the Dockerfile suite (or 120 s).
+const STATES_CAP: u64 = 10_000_000;
 /// Most executions loom and shuttle get (neither has a clean time limit).
 const PEER_CAP: u64 = 50_000;
 
@@ -170,18 +173,29 @@ fn dockerfile_program(engine: Engine, n: usize) -> Program {
 
 fn dockerfile_table() {
     println!(
-        "\n| apt + cargo Dockerfile, n parallel builds | engine | dfs (DPOR) executions | time | dfs-plain executions | time |"
+        "\n| apt + cargo Dockerfile, n parallel builds | engine | dfs (DPOR) executions | time | dfs-plain executions | time | states: distinct states | transitions | time |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for engine in [Engine::BuildKit, Engine::Buildah(BuildahVersion::V1_39)] {
-        for n in 2..=4usize {
+        for n in 2..=6usize {
             let prog = dockerfile_program(engine, n);
             let (d, dt, dc) = mountfuzz(&prog, true);
             let (p, pt, pc) = mountfuzz(&prog, false);
+            // The stateful search, capped at STATES_CAP states (about 250 bytes each).
+            let s = explore::explore(
+                &prog,
+                Strategy::States,
+                Budget::new(STATES_CAP, 120.0),
+                quiet(),
+            );
+            let complete = !matches!(s.verdict, Verdict::Unknown(_));
             println!(
-                "| {n} | {engine} | {} | {dt:.3} s | {} | {pt:.3} s |",
+                "| {n} | {engine} | {} | {dt:.3} s | {} | {pt:.3} s | {} | {} | {:.2} s |",
                 count(d, dc),
-                count(p, pc)
+                count(p, pc),
+                count(s.schedules, complete),
+                s.steps,
+                s.elapsed.as_secs_f64()
             );
         }
     }

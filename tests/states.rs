@@ -245,3 +245,64 @@ fn where_traces_outnumber_states_the_stateful_search_ends_and_dpor_does_not() {
     }
     assert_eq!(m.violation().map(|v| v.oracle), Some(f.violation.oracle));
 }
+
+/// Through the library, as the CLI refuses `--shard` for them: `states` and `dfs-plain` asked
+/// for one shard of several search nothing and say so, rather than search everything once per
+/// shard (which a merge would count N times); as one shard they search and prove.
+#[test]
+fn the_unsharded_searches_refuse_a_shard_through_the_library() {
+    let s = builtin::find("buildah-bud-cache").unwrap().suite();
+    let world = World::new(Topology::Remote, Remedy::ServerEnv);
+    let prog = Program::compile(
+        &s,
+        Profile::new(Engine::Buildah(BuildahVersion::Current)),
+        &world,
+    )
+    .unwrap();
+    let mut s2 = s.clone();
+    s2.tests.truncate(2);
+    let shared = Program::compile(
+        &s2,
+        Profile::new(Engine::Buildah(BuildahVersion::Current)),
+        &World::new(Topology::Remote, Remedy::GlobalTmpdir),
+    )
+    .unwrap();
+    assert!(
+        explore::no_search(&shared).is_none(),
+        "the two tests share /test"
+    );
+    for strategy in [Strategy::States, Strategy::Dfs { por: false }] {
+        for p in [&prog, &shared] {
+            let o = explore::explore(
+                p,
+                strategy,
+                Budget::new(1_000_000, 60.0),
+                Options {
+                    shard: (1, 2),
+                    oracles: Oracles::none(),
+                    ..Options::default()
+                },
+            );
+            match &o.verdict {
+                Verdict::Unknown(why) => assert!(why.contains("not sharded"), "{why}"),
+                v => panic!("{strategy} as shard 1/2: {v:?}"),
+            }
+            assert_eq!((o.schedules, o.steps), (0, 0));
+        }
+        let whole = explore::explore(
+            &shared,
+            strategy,
+            Budget::new(1_000_000, 60.0),
+            Options {
+                oracles: Oracles::none(),
+                ..Options::default()
+            },
+        );
+        assert!(
+            whole.verdict.proof().is_some(),
+            "{strategy}: {:?}",
+            whole.verdict
+        );
+        assert!(whole.schedules > 1);
+    }
+}

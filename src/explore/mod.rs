@@ -242,7 +242,8 @@ pub struct Options {
     /// Seed of the first schedule (random, PCT).
     pub seed: u64,
     /// This shard's part, (I, N): random and PCT run only the schedules whose index `i` has
-    /// `i % N == I`; `dfs` searches the subtrees dealt to shard I (see [`dpor`]).
+    /// `i % N == I`; `dfs` searches the subtrees dealt to shard I (see [`dpor`]). `dfs-plain`
+    /// and `states` are not sharded: with N > 1 they search nothing and say so (UNKNOWN).
     pub shard: (u64, u64),
     /// Where to publish progress, if anyone is watching.
     pub progress: Option<std::sync::Arc<Progress>>,
@@ -274,6 +275,22 @@ pub fn explore(prog: &Program, strategy: Strategy, budget: Budget, opts: Options
     let (mut blocked, mut elsewhere) = (0, 0);
     // A stateful search counts its states itself.
     let mut counted = None;
+    let unsharded = matches!(strategy, Strategy::Dfs { por: false } | Strategy::States);
+    if unsharded && opts.shard.1 > 1 {
+        // Each shard would search everything, and a merge would count it N times: no search.
+        return Outcome {
+            verdict: Verdict::Unknown(format!(
+                "{strategy} is not sharded (shard {}/{} asked): run it as one shard",
+                opts.shard.0, opts.shard.1
+            )),
+            schedules: 0,
+            blocked: 0,
+            elsewhere: 0,
+            steps: 0,
+            distinct_states: None,
+            elapsed: start.elapsed(),
+        };
+    }
     let (verdict, schedules, steps) = match no_search(prog) {
         Some(why) => {
             let (found, steps) = sequential(prog, opts.oracles, &mut states);

@@ -159,7 +159,11 @@ impl KeyState {
         let p = self.held.iter().position(|(_, h)| h.holder == holder)?;
         let inst = self.held[p].0;
         // The instance's last hold takes the released one's place (as a swap-remove would).
+        // Holds are ordered by instance: when the list ends on this instance, that is its end.
         let mut last = p;
+        if self.held.last().is_some_and(|(i, _)| *i == inst) {
+            last = self.held.len() - 1;
+        }
         while self.held.get(last + 1).is_some_and(|(i, _)| *i == inst) {
             last += 1;
         }
