@@ -248,8 +248,8 @@ pub struct TestProgram {
     pub safe_run: Vec<u32>,
     /// Per event, plus one entry (false) at the end: whether it can have to wait (a mount the
     /// engine may make wait ([`Profile::may_wait`]), a prune, a layer another build is making,
-    /// a join). Another test's move can change whether this
-    /// test can move only when its next event is one of these.
+    /// a join). Another test's move can change whether this test can move only when its next
+    /// event is one of these.
     pub may_wait: Vec<bool>,
     /// (RUN, key, tool) of each profiled command that fails or corrupts under contention
     /// ([`crate::tools::Contention`]): a second such RUN holding the same instance meets it.
