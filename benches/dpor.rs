@@ -83,18 +83,7 @@ fn loom(family: Family, n: usize) -> Option<(u64, f64, bool)> {
     b.max_permutations = Some(PEER_CAP as usize);
     b.check(move || {
         RUNS.fetch_add(1, Relaxed);
-        let files: loom::sync::Arc<Vec<loom::sync::Mutex<Option<u64>>>> =
-            loom::sync::Arc::new((0..=n).map(|_| loom::sync::Mutex::new(None)).collect());
-        let lock = loom::sync::Arc::new(loom::sync::Mutex::new(()));
-        let hs: Vec<_> = (0..n)
-            .map(|i| {
-                let (files, lock) = (files.clone(), lock.clone());
-                loom::thread::spawn(move || family_body!(family, &files, &lock, i))
-            })
-            .collect();
-        for h in hs {
-            h.join().unwrap();
-        }
+        family_threads!(loom, family, n)
     });
     let runs = RUNS.load(Relaxed);
     Some((runs, start.elapsed().as_secs_f64(), runs < PEER_CAP))

@@ -755,19 +755,23 @@ fn check_heredoc_delimiters(text: &str) -> Result<(), ShellError> {
         }
         // The body starts at the end of the line: an expansion (`$(`, `${`, a backquote)
         // opened after the operator and still open there puts the body inside it, where the
-        // tokenizer panics (a fuzz crash). `x=$(cat <<EOF` opens it before the operator.
+        // tokenizer panics (fuzz crashes). `x=$(cat <<EOF` opens it before the operator. Each
+        // opener is closed only by its own closer: in `$(${[}}` the second `}` closes nothing,
+        // and the `$(` stays open (a fuzz crash).
         let line = word.split(|&c| c == b'\n').next().unwrap_or(&[]);
-        let (mut depth, mut ticks) = (0usize, 0usize);
+        let (mut open, mut ticks) = (Vec::new(), 0usize);
         for (k, &c) in line.iter().enumerate() {
             match c {
-                b'(' => depth += 1,
-                b'$' if line.get(k + 1) == Some(&b'{') => depth += 1,
-                b')' | b'}' => depth = depth.saturating_sub(1),
+                b'(' => open.push(b')'),
+                b'$' if line.get(k + 1) == Some(&b'{') => open.push(b'}'),
+                b')' | b'}' if open.last() == Some(&c) => {
+                    open.pop();
+                }
                 b'`' => ticks += 1,
                 _ => {}
             }
         }
-        if depth > 0 || ticks % 2 == 1 {
+        if !open.is_empty() || ticks % 2 == 1 {
             return Err(ShellError(
                 "an expansion left open on the line of a here-document operator (<<) is not supported (the shell parser, brush-parser 0.4, fails on it)".into(),
             ));

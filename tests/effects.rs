@@ -367,6 +367,22 @@ fn exec_form_and_syntax_errors() {
     )
     .unwrap_err();
     assert!(e.contains("left open"), "{e}");
+    // A `}` closes a `${`, not a `$(`: here the `$(` stays open (a fuzz crash, session 12).
+    let e = of_run(
+        &Command::Shell("<<\"B\" $(${[}}\nB".into()),
+        &mounts,
+        "/",
+        &BTreeMap::new(),
+    )
+    .unwrap_err();
+    assert!(e.contains("left open"), "{e}");
+    of_run(
+        &Command::Shell("cat <<EOF > /c/f $(echo ${x:-}) }\nbody\nEOF\n".into()),
+        &mounts,
+        "/",
+        &BTreeMap::new(),
+    )
+    .unwrap();
     of_run(
         &Command::Shell("x=$(cat <<EOF\nbody\nEOF\n)\necho \"$x\" > /c/f".into()),
         &mounts,

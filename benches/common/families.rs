@@ -30,6 +30,26 @@ macro_rules! family_body {
     }};
 }
 
+/// The `n` threads of `family`, spawned and joined under `$peer` (`loom` or `shuttle`: its
+/// `sync` and `thread` modules).
+macro_rules! family_threads {
+    ($peer:ident, $family:expr, $n:expr) => {{
+        let (family, n) = ($family, $n);
+        let files: $peer::sync::Arc<Vec<$peer::sync::Mutex<Option<u64>>>> =
+            $peer::sync::Arc::new((0..=n).map(|_| $peer::sync::Mutex::new(None)).collect());
+        let lock = $peer::sync::Arc::new($peer::sync::Mutex::new(()));
+        let hs: Vec<_> = (0..n)
+            .map(|i| {
+                let (files, lock) = (files.clone(), lock.clone());
+                $peer::thread::spawn(move || family_body!(family, &files, &lock, i))
+            })
+            .collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+    }};
+}
+
 /// A shuttle test of `family` with `n` threads, for any of shuttle's schedulers.
 #[allow(dead_code)]
 pub fn shuttle_family(
@@ -37,19 +57,5 @@ pub fn shuttle_family(
     n: usize,
 ) -> impl Fn() + Send + Sync + 'static {
     use mountfuzz::scenario::families::Family;
-    use shuttle::sync::{Arc, Mutex};
-    move || {
-        let files: Arc<Vec<Mutex<Option<u64>>>> =
-            Arc::new((0..=n).map(|_| Mutex::new(None)).collect());
-        let lock = Arc::new(Mutex::new(()));
-        let hs: Vec<_> = (0..n)
-            .map(|i| {
-                let (files, lock) = (files.clone(), lock.clone());
-                shuttle::thread::spawn(move || family_body!(family, &files, &lock, i))
-            })
-            .collect();
-        for h in hs {
-            h.join().unwrap();
-        }
-    }
+    move || family_threads!(shuttle, family, n)
 }
