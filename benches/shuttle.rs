@@ -6,9 +6,10 @@
 //!
 //! Then the scenario families (n tests in one shared cache dir, one RUN each, n = 2, 4, 8),
 //! which shuttle runs as threads over a mutex per file (as in the `dpor` bench), sampled by
-//! both with every event a choice; and the floor of any scheduler that makes a random choice
-//! at every event: a loop that picks a runnable thread as mountfuzz's random sampler does,
-//! dispatches on its next event's kind and does nothing else, over the same program.
+//! both with every event a choice; and the floor of a scheduler that makes a random choice at
+//! every event and runs each event by code of its kind, as mountfuzz does: a loop that picks a
+//! runnable thread as mountfuzz's random sampler does, dispatches on its next event's kind and
+//! does nothing else, over the same program.
 //!
 //! `cargo bench --bench shuttle` prints criterion figures, then the Markdown tables;
 //! `SHUTTLE_TABLES=families` (or `builtin`, `floor`) prints only that table.
@@ -196,10 +197,16 @@ fn rate(mut f: impl FnMut()) -> f64 {
     SCHEDULES as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Every event a choice, random or PCT (d = 3), no oracle: mountfuzz's schedules per second.
-fn mountfuzz_rate(prog: &Program, strategy: Strategy) -> f64 {
+/// mountfuzz's schedules per second with `strategy`, no oracle (`safe_steps` off: every event a
+/// choice).
+fn mountfuzz_rate(prog: &Program, strategy: Strategy, safe_steps: bool) -> f64 {
     rate(|| {
-        let o = explore::explore(prog, strategy, Budget::new(SCHEDULES, 60.0), quiet(false));
+        let o = explore::explore(
+            prog,
+            strategy,
+            Budget::new(SCHEDULES, 60.0),
+            quiet(safe_steps),
+        );
         assert_eq!(o.schedules, SCHEDULES, "every schedule ran to its end");
     })
 }
@@ -228,7 +235,7 @@ fn families_table() {
                             SCHEDULES as usize,
                         )
                     }),
-                    mountfuzz_rate(&prog, Strategy::Random),
+                    mountfuzz_rate(&prog, Strategy::Random, false),
                     rate(|| {
                         shuttle::check_pct(
                             families::shuttle_family(family, n),
@@ -236,7 +243,7 @@ fn families_table() {
                             3,
                         )
                     }),
-                    mountfuzz_rate(&prog, pct),
+                    mountfuzz_rate(&prog, pct, false),
                 ];
                 for (b, r) in best.iter_mut().zip(round) {
                     *b = b.max(r);
@@ -338,7 +345,7 @@ fn floor_table() {
         let round = [
             rate(|| shuttle::check_random(shuttle_suite(true, false), SCHEDULES as usize)),
             floor_rate(&prog),
-            mountfuzz_rate(&prog, Strategy::Random),
+            mountfuzz_rate(&prog, Strategy::Random, false),
         ];
         for (b, r) in best.iter_mut().zip(round) {
             *b = b.max(r);
@@ -383,12 +390,7 @@ fn main() {
     // shuttle. The machine's speed drifts, so the six measurements take turns, round after
     // round, and each keeps its best round.
     let prog = mountfuzz_program(Remedy::None);
-    let mf = |s: Strategy, safe_steps: bool| {
-        rate(|| {
-            let o = explore::explore(&prog, s, Budget::new(SCHEDULES, 60.0), quiet(safe_steps));
-            assert_eq!(o.schedules, SCHEDULES, "every schedule ran to its end");
-        })
-    };
+    let mf = |s: Strategy, safe_steps: bool| mountfuzz_rate(&prog, s, safe_steps);
     let pct = Strategy::Pct { depth: 3 };
     let mut best = [0.0f64; 6];
     for _ in 0..ROUNDS {
